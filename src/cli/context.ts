@@ -1,0 +1,26 @@
+// What every command gets: where the state lives, which lab, how to print, how to set the exit code.
+import { selectLab } from '../engine/apply.js';
+import { stateExists, Store, type LabRow } from '../store/store.js';
+import { CliError, EXIT, type Output } from './output.js';
+
+export interface Context {
+  out: Output;
+  stateDir: string;
+  lab?: string;
+  /** raise the process exit code (the highest wins) */
+  setExit(code: number): void;
+}
+
+/** Open the state for writing, creating it if needed. */
+export function openStore(ctx: Context): Store {
+  return new Store(ctx.stateDir);
+}
+
+/** Open an existing state and pick the lab; commands that only read never create a state. */
+export function openLab(ctx: Context): { store: Store; lab: LabRow } {
+  if (!stateExists(ctx.stateDir)) {
+    throw new CliError('no-lab', `no nestlab state in ${ctx.stateDir}`, EXIT.invalid, {}, 'create a lab with `nestlab up FILE`, or point --state at an existing state directory');
+  }
+  const store = new Store(ctx.stateDir);
+  return { store, lab: selectLab(store, ctx.lab) };
+}

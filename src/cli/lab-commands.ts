@@ -1,0 +1,170 @@
+// Lab lifecycle: validate, plan, up, down, schema.
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { down, planLab, resolveContext, up } from '../engine/apply.js';
+import { loadLabFile, type LoadedLab } from '../plan/load.js';
+import type { Plan } from '../plan/plan.js';
+import { labJsonSchema } from '../spec/schema.js';
+import { stateExists, Store } from '../store/store.js';
+import { openStore, type Context } from './context.js';
+import { CliError, EXIT, err, formatDiagnostic, out } from './output.js';
+
+/** Print diagnostics (to stderr) in human mode. */
+function printDiagnostics(loaded: LoadedLab): void {
+  let source: string | undefined;
+  try {
+    source = readFileSync(loaded.file, 'utf8');
+  } catch {
+    source = undefined;
+  }
+  if (!loaded.ok) for (const e of loaded.errors) process.stderr.write(`${formatDiagnostic(e, 'error', source)}\n`);
+  for (const w of loaded.warnings) process.stderr.write(`${formatDiagnostic(w, 'warning', source)}\n`);
+}
+
+/** Load and validate FILE; on errors print them and stop with exit 1 (nothing is applied). */
+function loadOrFail(ctx: Context, file: string, store?: Store, lab?: string): Extract<LoadedLab, { ok: true }> {
+  const loaded = loadLabFile(file, store && lab ? resolveContext(store, lab) : {});
+  if (!loaded.ok) {
+    if (ctx.out.json) ctx.out.result({ valid: false, errors: loaded.errors, warnings: loaded.warnings }, () => '');
+    else {
+      printDiagnostics(loaded);
+      process.stderr.write(err.red(`${file}: ${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}; nothing was applied\n`));
+    }
+    ctx.setExit(EXIT.invalid);
+    throw new Silent();
+  }
+  if (!ctx.out.json) printDiagnostics(loaded);
+  return loaded;
+}
+
+/** Already reported; just stop. */
+class Silent extends Error {}
+
+function labName(file: string): string | undefined {
+  // The lab's name, read cheaply, to find its current state before a full resolve.
+  try {
+    return /^lab:\s*["']?([A-Za-z0-9][A-Za-z0-9._-]*)/m.exec(readFileSync(file, 'utf8').slice(0, 65536))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+function swallowSilent(fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    if (!(e instanceof Silent)) throw e;
+  }
+}
+
+export function registerLabCommands(program: Command, context: (cmd: Command) => Context): void {
+  program
+    .command('validate')
+    .description('check a lab file: errors with file:line:column, warnings from lint rules')
+    .argument('<file>', 'the lab file')
+    .action((file: string, _o, cmd: Command) => {
+      const ctx = context(cmd);
+      const loaded = loadLabFile(file);
+      const errors = loaded.ok ? [] : loaded.errors;
+      ctx.out.result({ valid: loaded.ok, errors, warnings: loaded.warnings }, () => {
+        printDiagnostics(loaded);
+        if (!loaded.ok) return '';
+        const w = loaded.warnings.length;
+        const inv = loaded.inventory;
+        return `${out.green('✔')} ${file}: valid — lab ${out.bold(inv.lab)}: ${inv.hosts.size} hosts, ${inv.vms.size} VMs${w ? `, ${out.yellow(`${w} warning${w === 1 ? '' : 's'}`)}` : ''}`;
+      });
+      if (!loaded.ok) {
+        if (!ctx.out.json) process.stderr.write(err.red(`${file}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n`));
+        ctx.setExit(EXIT.invalid);
+      }
+    });
+
+  program
+    .command('plan')
+    .description('show what `up` would create, update, delete and power on, against the current state')
+    .argument('<file>', 'the lab file')
+    .action((file: string, _o, cmd: Command) => swallowSilent(() => {
+      const ctx = context(cmd);
+      const name = labName(file);
+      const store = stateExists(ctx.stateDir) ? new Store(ctx.stateDir) : undefined;
+      try {
+        const loaded = loadOrFail(ctx, file, store, name);
+        const plan: Plan = planLab(loaded.inventory, store?.objects(loaded.inventory.lab) ?? []);
+        ctx.out.result(plan, () => renderPlan(plan));
+      } finally {
+        store?.close();
+      }
+    }));
+
+  program
+    .command('up')
+    .description('create or update the lab from FILE, then power on what should run')
+    .argument('<file>', 'the lab file')
+    .action((file: string, _o, cmd: Command) => swallowSilent(() => {
+      const ctx = context(cmd);
+      const store = openStore(ctx);
+      try {
+        const loaded = loadOrFail(ctx, file, store, labName(file));
+        const result = up(store, file, loaded.spec, loaded.inventory, ctx.out.progress());
+        if (result.failed.length) ctx.setExit(EXIT.failed);
+        ctx.out.result({ ...result, warnings: loaded.warnings }, () => {
+          const lines = [`lab ${out.bold(result.lab)}: ${result.created.length} created, ${result.updated.length} updated, ${result.deleted.length} deleted`];
+          if (result.poweredOff.length) lines.push(`powered off ${result.poweredOff.length} VM${result.poweredOff.length === 1 ? '' : 's'}: ${summarize(result.poweredOff)}`);
+          if (result.poweredOn.length) lines.push(`${out.green('powered on')} ${result.poweredOn.length} VM${result.poweredOn.length === 1 ? '' : 's'}: ${summarize(result.poweredOn)}`);
+          for (const f of result.failed) lines.push(`${out.red('failed')} ${f.name}: ${String(f.error.message)} ${out.dim(`[${String(f.error.code)}]`)}`);
+          if (!result.created.length && !result.updated.length && !result.deleted.length && !result.poweredOn.length && !result.poweredOff.length && !result.failed.length) {
+            lines.push(out.dim('nothing to do: the state already matches the lab file'));
+          }
+          return lines.join('\n');
+        });
+      } finally {
+        store.close();
+      }
+    }));
+
+  program
+    .command('down')
+    .description('remove a lab and its state (objects, events, tasks)')
+    .argument('[lab]', 'the lab (default: the only one)')
+    .action((lab: string | undefined, _o, cmd: Command) => {
+      const ctx = context(cmd);
+      if (!stateExists(ctx.stateDir)) throw new CliError('no-lab', `no nestlab state in ${ctx.stateDir}`, EXIT.invalid);
+      const store = openStore(ctx);
+      try {
+        const result = down(store, lab ?? ctx.lab);
+        ctx.out.result(result, () => `lab ${out.bold(result.lab)} removed (${result.deleted} objects)`);
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the lab file (for editors)')
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(labJsonSchema(), null, 2)}\n`);
+    });
+}
+
+function summarize(names: string[], max = 12): string {
+  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
+}
+
+function renderPlan(plan: Plan): string {
+  const lines: string[] = [`plan for lab ${out.bold(plan.lab)}:`];
+  const group = (label: string, items: Array<{ kind: string; name: string; changes?: string[] }>, mark: string) => {
+    if (!items.length) return;
+    const byKind = new Map<string, number>();
+    for (const i of items) byKind.set(i.kind, (byKind.get(i.kind) ?? 0) + 1);
+    lines.push(`  ${mark} ${label} ${items.length}: ${[...byKind].map(([k, n]) => `${n} ${k}`).join(', ')}`);
+    for (const i of items.slice(0, 20)) lines.push(`      ${i.kind} ${i.name}${i.changes ? out.dim(` (${i.changes.join(', ')})`) : ''}`);
+    if (items.length > 20) lines.push(out.dim(`      … and ${items.length - 20} more`));
+  };
+  group('create', plan.create, out.green('+'));
+  group('update', plan.update, out.yellow('~'));
+  group('delete', plan.delete, out.red('-'));
+  if (plan.powerOn.length) lines.push(`  ${out.green('▶')} power on ${plan.powerOn.length}: ${summarize(plan.powerOn)}`);
+  if (plan.powerOff.length) lines.push(`  ${out.red('■')} power off ${plan.powerOff.length}: ${summarize(plan.powerOff)}`);
+  if (lines.length === 1) lines.push(out.dim('  nothing to do: the state already matches the lab file'));
+  return lines.join('\n');
+}

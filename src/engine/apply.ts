@@ -1,0 +1,166 @@
+// `up`, `plan` and `down`: bring the state to what the lab file says, in one transaction. `up` on
+// an existing lab applies only the difference; a second `up` of the same file changes nothing
+// and logs nothing.
+import type { Inventory } from '../model/inventory.js';
+import { inventoryRecords } from '../model/records.js';
+import type { ResolveContext } from '../model/resolve.js';
+import { makePlan, withJson, type DesiredRecord, type Plan } from '../plan/plan.js';
+import type { LabSpec } from '../spec/schema.js';
+import type { LabRow, ObjectRow, Store } from '../store/store.js';
+import { Engine, OperationError, silentProgress, type Progress } from './engine.js';
+import { powerOff, powerOn, type HostRuntime, type VmRuntime } from './power.js';
+
+export interface UpResult {
+  lab: string;
+  created: string[];
+  updated: string[];
+  deleted: string[];
+  poweredOn: string[];
+  poweredOff: string[];
+  failed: Array<{ name: string; error: Record<string, unknown> }>;
+}
+
+/** The lab a command works on: the one named, or the only one in the state. */
+export function selectLab(store: Store, name?: string): LabRow {
+  if (name !== undefined) {
+    const lab = store.lab(name);
+    if (!lab) throw new OperationError('unknown-lab', `no lab named "${name}" in ${store.dir}`, { lab: name, labs: store.labs().map((l) => l.name) });
+    return lab;
+  }
+  const labs = store.labs();
+  if (labs.length === 1) return labs[0]!;
+  if (labs.length === 0) throw new OperationError('no-lab', `no lab in ${store.dir}; create one with \`nestlab up FILE\``);
+  throw new OperationError('ambiguous-lab', `${labs.length} labs in ${store.dir}: ${labs.map((l) => l.name).join(', ')}; name one with --lab`, { labs: labs.map((l) => l.name) });
+}
+
+/** What the state already decided and must not change: MACs given, hosts VMs were placed on. */
+export function resolveContext(store: Store, lab: string): ResolveContext {
+  const macs = new Map<string, string>();
+  const placements = new Map<string, string>();
+  for (const row of store.objects(lab)) {
+    if (row.kind === 'vnic' || row.kind === 'nic' || row.kind === 'vmknic' || row.kind === 'station-nic') {
+      const mac = (JSON.parse(row.config) as { mac?: string }).mac;
+      if (mac) macs.set(row.id, mac);
+    } else if (row.kind === 'vm') {
+      const host = (JSON.parse(row.runtime) as { host?: string }).host;
+      if (host) placements.set(row.name, host);
+    }
+  }
+  return { macs, placements };
+}
+
+export function planLab(inventory: Inventory, current: readonly ObjectRow[]): Plan {
+  return makePlan(inventory.lab, withJson(inventoryRecords(inventory)), current);
+}
+
+function initialRuntime(r: DesiredRecord): Record<string, unknown> {
+  if (r.kind === 'vm') return { power: 'off', host: String(r.config.host) } satisfies VmRuntime;
+  if (r.kind === 'host') {
+    const state: HostRuntime['state'] = r.config.vm !== undefined ? 'powered-off' : r.config.maintenance ? 'maintenance' : 'connected';
+    return { state } satisfies HostRuntime;
+  }
+  return {};
+}
+
+export function up(store: Store, file: string, spec: LabSpec, inventory: Inventory, progress: Progress = silentProgress): UpResult {
+  return store.transaction(() => {
+    const existing = store.lab(inventory.lab);
+    const lab: LabRow = existing ?? { name: inventory.lab, file, spec: '', nowMs: 0, nextEvent: 1, nextTask: 1 };
+    lab.file = file;
+    lab.spec = JSON.stringify(spec);
+    const engine = new Engine(store, lab, progress);
+    const desired = withJson(inventoryRecords(inventory));
+    const plan = makePlan(inventory.lab, desired, [...engine.allRows()]);
+    const result: UpResult = { lab: inventory.lab, created: [], updated: [], deleted: [], poweredOn: [], poweredOff: [], failed: [] };
+    if (!existing) engine.event('lab.created', null, `Lab ${inventory.lab} created from ${file}`);
+
+    // Deleted objects: power off the VMs among them first (innermost levels go down with their host).
+    for (const item of plan.delete) {
+      if (item.kind === 'vm' && engine.runtime<VmRuntime>(item.id).power === 'on') powerOff(engine, item.name, 'removed from the lab file');
+    }
+    for (const item of plan.delete) {
+      store.deleteObject(lab.name, item.id);
+      engine.untrack(item.id);
+      engine.event('object.deleted', item.id, `Removed ${item.kind} ${item.name}`);
+      result.deleted.push(item.id);
+    }
+
+    const byId = new Map(desired.map((d) => [d.id, d]));
+    progress.start('creating objects', plan.create.length);
+    plan.create.forEach((item, i) => {
+      const d = byId.get(item.id)!;
+      const row: ObjectRow = { id: d.id, kind: d.kind, name: d.name, parent: d.parent, config: d.json, runtime: JSON.stringify(initialRuntime(d)) };
+      store.insertObject(lab.name, row);
+      engine.track(row);
+      engine.event('object.created', d.id, `Created ${d.kind} ${d.name}${d.parent ? ` in ${d.parent}` : ''}`);
+      result.created.push(d.id);
+      if (i % 1024 === 0) progress.tick(i);
+    });
+    progress.stop();
+
+    for (const item of plan.update) {
+      const d = byId.get(item.id)!;
+      applyUpdate(engine, d, item.changes);
+      result.updated.push(d.id);
+    }
+
+    // Power: off first, then on, outer levels before inner ones (desired order).
+    for (const d of desired) {
+      if (d.kind !== 'vm' || d.config.power !== 'off' || engine.runtime<VmRuntime>(d.id).power !== 'on') continue;
+      engine.task('power-off', d.id, () => powerOff(engine, d.name, 'the lab file says power: off'));
+      result.poweredOff.push(d.name);
+    }
+    const toPowerOn = desired.filter((d) => d.kind === 'vm' && d.config.power === 'on' && engine.runtime<VmRuntime>(d.id).power !== 'on');
+    progress.start('powering on VMs', toPowerOn.length);
+    toPowerOn.forEach((d, i) => {
+      const outcome = engine.task('power-on', d.id, () => powerOn(engine, d.name, 'lab up'));
+      if (outcome.ok) result.poweredOn.push(d.name);
+      else result.failed.push({ name: d.name, error: outcome.error!.toJSON() });
+      if (i % 1024 === 0) progress.tick(i);
+    });
+    progress.stop();
+
+    engine.save();
+    return result;
+  });
+}
+
+function applyUpdate(engine: Engine, d: DesiredRecord, changes: string[]): void {
+  const lab = engine.lab.name;
+  engine.store.updateConfig(lab, { id: d.id, kind: d.kind, name: d.name, parent: d.parent, config: d.json });
+  const row = engine.row(d.id)!;
+  engine.track({ ...row, kind: d.kind, name: d.name, parent: d.parent, config: d.json });
+  engine.event('object.updated', d.id, `Reconfigured ${d.kind} ${d.name}: ${changes.join(', ')}`, { changes });
+  if (d.kind === 'vm' && changes.includes('host')) {
+    // A VM moved to another host in the lab file: a cold relocation (power off, move).
+    const rt = engine.runtime<VmRuntime>(d.id);
+    if (rt.power === 'on') powerOff(engine, d.name, `relocating to ${String(d.config.host)}`);
+    engine.setRuntime(d.id, { host: d.config.host });
+    engine.event('vm.relocated', d.id, `${d.name} relocated from ${rt.host} to ${String(d.config.host)}`, { from: rt.host, to: d.config.host });
+  }
+  if (d.kind === 'host' && changes.includes('maintenance')) {
+    const rt = engine.runtime<HostRuntime>(d.id);
+    if (rt.state === 'connected' || rt.state === 'maintenance') {
+      engine.setRuntime(d.id, { state: d.config.maintenance ? 'maintenance' : 'connected' });
+      engine.event(d.config.maintenance ? 'host.entered-maintenance' : 'host.exited-maintenance', d.id, `${d.name} ${d.config.maintenance ? 'entered' : 'exited'} maintenance mode`);
+    }
+  }
+}
+
+export function down(store: Store, name?: string): { lab: string; deleted: number } {
+  return store.transaction(() => {
+    const lab = selectLab(store, name);
+    const count = store.objects(lab.name).length;
+    store.deleteLab(lab.name);
+    return { lab: lab.name, deleted: count };
+  });
+}
+
+export function advance(store: Store, lab: LabRow, seconds: number): { lab: string; now: number } {
+  return store.transaction(() => {
+    const engine = new Engine(store, lab);
+    engine.advance(seconds * 1000);
+    engine.save();
+    return { lab: lab.name, now: engine.nowMs / 1000 };
+  });
+}

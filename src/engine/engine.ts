@@ -1,0 +1,148 @@
+// The engine of one lab: a virtual clock, the event log, tasks, and the runtime state of the
+// lab's objects, all read from and written to the store inside the caller's transaction.
+// Nothing here reads the wall clock or unseeded randomness: the same lab file and commands
+// give the same events, ids and outputs.
+import type { LabRow, ObjectRow, Store, TaskRow } from '../store/store.js';
+
+/** Progress of long work, shown on stderr by the CLI; the engine only reports. */
+export interface Progress {
+  start(label: string, total: number): void;
+  tick(done: number): void;
+  stop(): void;
+}
+
+export const silentProgress: Progress = { start() {}, tick() {}, stop() {} };
+
+export interface TaskOutcome<T> {
+  task: number;
+  ok: boolean;
+  value?: T;
+  error?: OperationError;
+}
+
+/** A refused operation: a stable code, a message for people, and details for machines. */
+export class OperationError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, ...this.details };
+  }
+}
+
+export type Runtime = Record<string, unknown>;
+
+export class Engine {
+  private readonly rows = new Map<string, ObjectRow>();
+  private readonly runtimes = new Map<string, Runtime>();
+  private readonly dirty = new Set<string>();
+  private loaded = false;
+
+  constructor(
+    readonly store: Store,
+    readonly lab: LabRow,
+    readonly progress: Progress = silentProgress,
+  ) {}
+
+  // ---- clock ---------------------------------------------------------------------------
+
+  /** Virtual time in milliseconds since the lab was created. */
+  get nowMs(): number {
+    return this.lab.nowMs;
+  }
+
+  advance(ms: number): void {
+    this.lab.nowMs += Math.round(ms);
+  }
+
+  // ---- events and tasks ------------------------------------------------------------------
+
+  event(type: string, object: string | null, message: string, data?: Record<string, unknown>, task: number | null = null): number {
+    const seq = this.lab.nextEvent++;
+    this.store.insertEvent(this.lab.name, {
+      seq, timeMs: this.lab.nowMs, type, object, task, message, data: data === undefined ? null : JSON.stringify(data),
+    });
+    return seq;
+  }
+
+  /** Run `fn` as a task: queued → running → success | error, recorded with its result. */
+  task<T>(kind: string, target: string, fn: (task: number) => T): TaskOutcome<T> {
+    const seq = this.lab.nextTask++;
+    const row: TaskRow = { seq, kind, target, state: 'running', queuedMs: this.nowMs, startedMs: this.nowMs, completedMs: null, result: null, error: null };
+    try {
+      const value = fn(seq);
+      this.store.putTask(this.lab.name, { ...row, state: 'success', completedMs: this.nowMs, result: value === undefined ? null : JSON.stringify(value) });
+      return { task: seq, ok: true, value };
+    } catch (err) {
+      if (!(err instanceof OperationError)) throw err;
+      this.store.putTask(this.lab.name, { ...row, state: 'error', completedMs: this.nowMs, error: JSON.stringify(err.toJSON()) });
+      return { task: seq, ok: false, error: err };
+    }
+  }
+
+  // ---- objects and their runtime state ----------------------------------------------------
+
+  private load(): void {
+    if (this.loaded) return;
+    for (const r of this.store.objects(this.lab.name)) this.rows.set(r.id, r);
+    this.loaded = true;
+  }
+
+  row(id: string): ObjectRow | undefined {
+    this.load();
+    return this.rows.get(id);
+  }
+
+  allRows(): IterableIterator<ObjectRow> {
+    this.load();
+    return this.rows.values();
+  }
+
+  /** Keep the in-memory view in step with rows the caller wrote to the store. */
+  track(row: ObjectRow): void {
+    this.load();
+    this.rows.set(row.id, row);
+    this.runtimes.delete(row.id);
+  }
+
+  untrack(id: string): void {
+    this.rows.delete(id);
+    this.runtimes.delete(id);
+    this.dirty.delete(id);
+  }
+
+  runtime<T extends Runtime = Runtime>(id: string): T {
+    let rt = this.runtimes.get(id);
+    if (!rt) {
+      rt = JSON.parse(this.row(id)?.runtime ?? '{}') as Runtime;
+      this.runtimes.set(id, rt);
+    }
+    return rt as T;
+  }
+
+  setRuntime(id: string, patch: Runtime): void {
+    Object.assign(this.runtime(id), patch);
+    this.dirty.add(id);
+  }
+
+  config<T = Record<string, unknown>>(id: string): T {
+    return JSON.parse(this.row(id)?.config ?? '{}') as T;
+  }
+
+  /** Write runtime changes and the lab's counters back to the store. */
+  save(): void {
+    for (const id of this.dirty) {
+      const json = JSON.stringify(this.runtimes.get(id));
+      this.store.updateRuntime(this.lab.name, id, json);
+      const row = this.rows.get(id);
+      if (row) row.runtime = json;
+    }
+    this.dirty.clear();
+    this.store.putLab(this.lab);
+  }
+}

@@ -1,0 +1,325 @@
+// The inventory: every object of a lab, resolved — references checked, defaults applied, MACs
+// assigned, ids given. It is the one model every later layer (network, compute, cluster)
+// reads. Ids are `kind:path` strings, stable for the same lab and names (vcsim's ids change on
+// restart; ours never do).
+import type { Cpu } from './cpu.js';
+import type { EvcMode, Settings } from '../spec/schema.js';
+import type { Path } from '../spec/diagnostics.js';
+
+export type Id = string;
+export type Policy = 'accept' | 'reject';
+
+export interface Security {
+  promiscuous: Policy;
+  macChanges: Policy;
+  forgedTransmits: Policy;
+}
+
+export interface Teaming {
+  policy: 'port-id' | 'mac-hash' | 'ip-hash' | 'explicit' | 'load-based';
+  active: string[];
+  standby: string[];
+  unused: string[];
+  failback: boolean;
+  notifySwitches: boolean;
+  detection: 'link' | 'beacon';
+}
+
+/** A VLAN set as sorted, disjoint inclusive ranges. */
+export type VlanRanges = ReadonlyArray<readonly [number, number]>;
+
+interface Base {
+  id: Id;
+  name: string;
+  /** where the object is declared in the lab file */
+  source: Path;
+}
+
+export interface HostNic extends Base {
+  kind: 'nic';
+  host: string;
+  mac: string;
+  speed: number;
+  /** physical cabling: the switch port this NIC plugs into */
+  connect?: PortRef;
+  /** nested hosts: the VM NIC that is this vmnic */
+  vnic?: Id;
+}
+
+export interface PortRef {
+  switch: string;
+  port: string;
+}
+
+export interface Host extends Base {
+  kind: 'host';
+  hypervisor: 'esxi' | 'kvm';
+  version: string;
+  /** the VM that runs this hypervisor, for a nested host */
+  vm?: string;
+  /** 0 for a physical host, n for a host nested n levels down */
+  depth: number;
+  cpu: Cpu;
+  memoryMB: number;
+  reservedMB: number;
+  nics: HostNic[];
+  vswitches: VSwitch[];
+  bridges: Bridge[];
+  datastores: string[];
+  cluster?: string;
+  maintenance: boolean;
+}
+
+export interface VSwitch extends Base {
+  kind: 'vswitch';
+  host: string;
+  uplinks: string[];
+  mtu: number;
+  security: Security;
+  teaming: Teaming;
+  portgroups: Portgroup[];
+}
+
+export interface Portgroup extends Base {
+  kind: 'portgroup';
+  host: string;
+  vswitch: string;
+  /** 0 none, 1–4094 VST, 4095 all VLANs (VGT) */
+  vlan: number;
+  /** effective policies: port group overrides over switch values (R2.2) */
+  security: Security;
+  teaming: Teaming;
+  vmkernel: VmkernelPort[];
+}
+
+export interface VmkernelPort extends Base {
+  kind: 'vmknic';
+  host: string;
+  portgroup: string;
+  vswitch: string;
+  ip?: string;
+  gateway?: string;
+  mac: string;
+  services: string[];
+}
+
+export interface Bridge extends Base {
+  kind: 'bridge';
+  host: string;
+  uplinks: string[];
+  mtu: number;
+  agingTimeS: number;
+  vlanFiltering: boolean;
+  stp: boolean;
+}
+
+export interface DvSwitch extends Base {
+  kind: 'dvswitch';
+  version: string;
+  mtu: number;
+  members: Array<{ host: string; uplinks: string[] }>;
+  security: Security;
+  teaming: Teaming;
+  portgroups: DvPortgroup[];
+}
+
+export type DvVlan = { type: 'none' } | { type: 'vlan'; id: number } | { type: 'trunk'; ranges: VlanRanges };
+
+export interface MacLearning {
+  enabled: boolean;
+  allowUnicastFlooding: boolean;
+  limit: number;
+  limitPolicy: 'drop' | 'allow';
+  agingTimeS: number;
+}
+
+export interface DvPortgroup extends Base {
+  kind: 'dvportgroup';
+  dvswitch: string;
+  vlan: DvVlan;
+  binding: 'static' | 'ephemeral';
+  ports: number;
+  security: Security;
+  teaming: Teaming;
+  macLearning: MacLearning;
+}
+
+export type NetworkRef =
+  | { kind: 'portgroup'; id: Id; host: string; name: string }
+  | { kind: 'dvportgroup'; id: Id; dvswitch: string; name: string }
+  | { kind: 'bridge'; id: Id; host: string; name: string };
+
+export interface VmNic extends Base {
+  kind: 'vnic';
+  vm: string;
+  index: number;
+  network: NetworkRef;
+  adapter: 'vmxnet3' | 'e1000' | 'e1000e';
+  mac: string;
+  ip?: string;
+  gateway?: string;
+  vlan?: number;
+  promiscuous: boolean;
+  connected: boolean;
+  macLearn: boolean;
+}
+
+export interface Allocation {
+  shares: 'low' | 'normal' | 'high' | number;
+  reservation: number;
+  /** undefined: unlimited */
+  limit?: number;
+  expandable?: boolean;
+}
+
+export interface Workload {
+  cpu: number;
+  activeMemory: number;
+  dirtyRateMBps: number;
+}
+
+export interface Disk {
+  datastore: string;
+  sizeMB: number;
+  provisioning: 'thin' | 'thick';
+  linkedCloneOf?: string;
+}
+
+export interface Vm extends Base {
+  kind: 'vm';
+  /** the host it is placed on (for `cluster:` VMs, the host placement chose) */
+  host: string;
+  /** declared with `cluster:` (placement picks the host) */
+  cluster?: string;
+  pool?: string;
+  cpus: number;
+  memoryMB: number;
+  hardwareVersion: number;
+  exposeHardwareVirtualization: boolean;
+  tools: boolean;
+  power: 'on' | 'off';
+  cpuAlloc: Allocation;
+  memAlloc: Allocation;
+  workload: Workload;
+  disks: Disk[];
+  nics: VmNic[];
+  role?: 'vcenter' | 'router';
+  /** the name of the nested host this VM runs, if it is a hypervisor */
+  nested?: string;
+  /** the nesting chain of host names down to this VM: ["esx1", "nested-esx-1", "web-1"] */
+  path: string[];
+}
+
+export interface SwitchPort extends Base {
+  kind: 'switchport';
+  switch: string;
+  mode: 'access' | 'trunk';
+  vlan: number;
+  native: number;
+  allowed: VlanRanges;
+  /** declared under `ports:` (false: created by a `connect:`) */
+  declared: boolean;
+}
+
+export interface PhysicalSwitch extends Base {
+  kind: 'pswitch';
+  agingTimeS: number;
+  ports: Map<string, SwitchPort>;
+}
+
+export interface StationNic extends Base {
+  kind: 'station-nic';
+  station: string;
+  mac: string;
+  ip?: string;
+  gateway?: string;
+  vlan?: number;
+  connect: PortRef;
+}
+
+export interface Station extends Base {
+  kind: 'station';
+  router: boolean;
+  nics: StationNic[];
+}
+
+/** A cable: a physical NIC or a switch port at each end. */
+export interface Link extends Base {
+  kind: 'link';
+  a: Id;
+  b: Id;
+}
+
+export interface Datastore extends Base {
+  kind: 'datastore';
+  type: 'vmfs' | 'nfs' | 'local-ssd';
+  capacityMB: number;
+  hosts: string[];
+  cache: boolean;
+}
+
+export interface ResourcePool extends Base {
+  kind: 'pool';
+  cluster: string;
+  parent?: string;
+  cpu: Allocation;
+  memory: Allocation;
+}
+
+export interface ClusterRule {
+  name: string;
+  type: 'vm-host-must' | 'vm-host-should' | 'vm-affinity' | 'vm-anti-affinity';
+  vms: string[];
+  hosts: string[];
+}
+
+export interface Cluster extends Base {
+  kind: 'cluster';
+  hosts: string[];
+  evc?: EvcMode;
+  drs: { enabled: boolean; automation: 'manual' | 'partially-automated' | 'fully-automated'; threshold: number };
+  ha: {
+    enabled: boolean;
+    admissionControl: { policy: 'slots' | 'percentage' | 'failover-hosts' | 'disabled'; hostFailures: number; cpu?: number; memory?: number; hosts: string[] };
+    isolationResponse: 'leave-powered-on' | 'power-off' | 'shutdown';
+  };
+  rules: ClusterRule[];
+  pools: ResourcePool[];
+}
+
+export interface Inventory {
+  lab: string;
+  description?: string;
+  settings: Settings;
+  /** the vCenter VM's name, `external`, or undefined (no vCenter) */
+  vcenter?: string;
+  hosts: Map<string, Host>;
+  vms: Map<string, Vm>;
+  stations: Map<string, Station>;
+  pswitches: Map<string, PhysicalSwitch>;
+  links: Link[];
+  dvswitches: Map<string, DvSwitch>;
+  datastores: Map<string, Datastore>;
+  clusters: Map<string, Cluster>;
+}
+
+export const ids = {
+  host: (name: string) => `host:${name}`,
+  nic: (host: string, nic: string) => `nic:${host}/${nic}`,
+  vswitch: (host: string, name: string) => `vswitch:${host}/${name}`,
+  portgroup: (host: string, name: string) => `portgroup:${host}/${name}`,
+  vmknic: (host: string, name: string) => `vmknic:${host}/${name}`,
+  bridge: (host: string, name: string) => `bridge:${host}/${name}`,
+  dvswitch: (name: string) => `dvswitch:${name}`,
+  dvportgroup: (dvs: string, name: string) => `dvportgroup:${dvs}/${name}`,
+  vm: (name: string) => `vm:${name}`,
+  vnic: (vm: string, index: number) => `vnic:${vm}/${index}`,
+  pswitch: (name: string) => `pswitch:${name}`,
+  switchport: (sw: string, port: string) => `switchport:${sw}/${port}`,
+  station: (name: string) => `station:${name}`,
+  stationNic: (station: string, nic: string) => `station-nic:${station}/${nic}`,
+  link: (a: Id, b: Id) => `link:${a < b ? a : b}~${a < b ? b : a}`,
+  datastore: (name: string) => `datastore:${name}`,
+  cluster: (name: string) => `cluster:${name}`,
+  pool: (cluster: string, name: string) => `pool:${cluster}/${name}`,
+} as const;
