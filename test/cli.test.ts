@@ -83,7 +83,7 @@ test('up, a second up, plan, update, ls, show, power, advance, down', () => {
   // Change the file: one VM more, one VM bigger, one VM gone.
   writeFileSync(file, SMALL_LAB
     .replace('{ name: web, host: nested-esx, cpus: 1, memory: 1GB', '{ name: web, host: nested-esx, cpus: 1, memory: 2GB')
-    .replace(/  - \{ name: db,.*\n/, '  - { name: app, host: esx1, cpus: 2, memory: 4GB, nics: [{ network: VM Network }] }\n'));
+    .replace(/ {2}- \{ name: db,.*\n/, '  - { name: app, host: esx1, cpus: 2, memory: 4GB, nics: [{ network: VM Network }] }\n'));
   const plan = nestlab(['plan', file, ...s]).json();
   assert.ok(plan.create.some((i: { id: string }) => i.id === 'vm:app'));
   assert.ok(plan.delete.some((i: { id: string }) => i.id === 'vm:db'));

@@ -120,7 +120,7 @@ function positiveInt(v: string, flag: string): number {
 function details(i: Record<string, unknown>): string {
   switch (i.kind) {
     case 'vm': return `${String(i.cpus)} vCPU, ${formatMB(i.memoryMB as number)}${i.nested ? ', hypervisor' : ''}${i.role ? `, ${String(i.role)}` : ''}`;
-    case 'host': return `${String(i.hypervisor)} ${String(i.version)}, ${String(i.cpu)}, ${formatMB(i.memoryMB as number)}`;
+    case 'host': return `${String(i.hypervisor)} ${String(i.version)}, ${String(i.cpu)}, ${formatMB(i.memoryMB as number)}${i.nested && i.cluster ? `, cluster ${String(i.cluster)}` : ''}`;
     case 'portgroup': return `vlan ${String(i.vlan)}`;
     case 'dvportgroup': return `vlan ${JSON.stringify(i.vlan)}, ${String(i.binding)}`;
     case 'datastore': return `${String(i.type)}, ${formatMB(i.capacityMB as number)}, ${(i.hosts as string[]).length} hosts`;

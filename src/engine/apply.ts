@@ -53,6 +53,12 @@ export function planLab(inventory: Inventory, current: readonly ObjectRow[]): Pl
   return makePlan(inventory.lab, withJson(inventoryRecords(inventory)), current);
 }
 
+/**
+ * Objects whose creation, change and removal the event log records. Their parts (NICs, switch
+ * ports, VMkernel ports, cables) come and go with them and are not logged one by one.
+ */
+const LOGGED_KINDS = new Set(['host', 'vm', 'vswitch', 'portgroup', 'bridge', 'dvswitch', 'dvportgroup', 'pswitch', 'station', 'datastore', 'cluster', 'pool']);
+
 function initialRuntime(r: DesiredRecord): Record<string, unknown> {
   if (r.kind === 'vm') return { power: 'off', host: String(r.config.host) } satisfies VmRuntime;
   if (r.kind === 'host') {
@@ -79,9 +85,8 @@ export function up(store: Store, file: string, spec: LabSpec, inventory: Invento
       if (item.kind === 'vm' && engine.runtime<VmRuntime>(item.id).power === 'on') powerOff(engine, item.name, 'removed from the lab file');
     }
     for (const item of plan.delete) {
-      store.deleteObject(lab.name, item.id);
-      engine.untrack(item.id);
-      engine.event('object.deleted', item.id, `Removed ${item.kind} ${item.name}`);
+      engine.remove(item.id);
+      if (LOGGED_KINDS.has(item.kind)) engine.event('object.deleted', item.id, `Removed ${item.kind} ${item.name}`);
       result.deleted.push(item.id);
     }
 
@@ -90,9 +95,8 @@ export function up(store: Store, file: string, spec: LabSpec, inventory: Invento
     plan.create.forEach((item, i) => {
       const d = byId.get(item.id)!;
       const row: ObjectRow = { id: d.id, kind: d.kind, name: d.name, parent: d.parent, config: d.json, runtime: JSON.stringify(initialRuntime(d)) };
-      store.insertObject(lab.name, row);
-      engine.track(row);
-      engine.event('object.created', d.id, `Created ${d.kind} ${d.name}${d.parent ? ` in ${d.parent}` : ''}`);
+      engine.create(row);
+      if (LOGGED_KINDS.has(d.kind)) engine.event('object.created', d.id, `Created ${d.kind} ${d.name}${d.parent ? ` in ${d.parent}` : ''}`);
       result.created.push(d.id);
       if (i % 1024 === 0) progress.tick(i);
     });
@@ -126,10 +130,7 @@ export function up(store: Store, file: string, spec: LabSpec, inventory: Invento
 }
 
 function applyUpdate(engine: Engine, d: DesiredRecord, changes: string[]): void {
-  const lab = engine.lab.name;
-  engine.store.updateConfig(lab, { id: d.id, kind: d.kind, name: d.name, parent: d.parent, config: d.json });
-  const row = engine.row(d.id)!;
-  engine.track({ ...row, kind: d.kind, name: d.name, parent: d.parent, config: d.json });
+  engine.reconfigure({ id: d.id, kind: d.kind, name: d.name, parent: d.parent, config: d.json });
   engine.event('object.updated', d.id, `Reconfigured ${d.kind} ${d.name}: ${changes.join(', ')}`, { changes });
   if (d.kind === 'vm' && changes.includes('host')) {
     // A VM moved to another host in the lab file: a cold relocation (power off, move).

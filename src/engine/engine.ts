@@ -40,7 +40,10 @@ export type Runtime = Record<string, unknown>;
 export class Engine {
   private readonly rows = new Map<string, ObjectRow>();
   private readonly runtimes = new Map<string, Runtime>();
+  private readonly configs = new Map<string, unknown>();
   private readonly dirty = new Set<string>();
+  /** rows created in this operation, written once at save() with their final runtime */
+  private readonly created = new Set<string>();
   private loaded = false;
 
   constructor(
@@ -103,17 +106,29 @@ export class Engine {
     return this.rows.values();
   }
 
-  /** Keep the in-memory view in step with rows the caller wrote to the store. */
-  track(row: ObjectRow): void {
+  /** A new object: visible at once, written to the store at save() with its final runtime. */
+  create(row: ObjectRow): void {
     this.load();
     this.rows.set(row.id, row);
-    this.runtimes.delete(row.id);
+    this.created.add(row.id);
   }
 
-  untrack(id: string): void {
+  /** A changed configuration, written now. */
+  reconfigure(row: Omit<ObjectRow, 'runtime'>): void {
+    this.load();
+    this.store.updateConfig(this.lab.name, row);
+    const old = this.rows.get(row.id);
+    this.rows.set(row.id, { ...row, runtime: old?.runtime ?? '{}' });
+    this.configs.delete(row.id);
+  }
+
+  remove(id: string): void {
+    this.store.deleteObject(this.lab.name, id);
     this.rows.delete(id);
     this.runtimes.delete(id);
+    this.configs.delete(id);
     this.dirty.delete(id);
+    this.created.delete(id);
   }
 
   runtime<T extends Runtime = Runtime>(id: string): T {
@@ -131,11 +146,23 @@ export class Engine {
   }
 
   config<T = Record<string, unknown>>(id: string): T {
-    return JSON.parse(this.row(id)?.config ?? '{}') as T;
+    let c = this.configs.get(id);
+    if (c === undefined) {
+      c = JSON.parse(this.row(id)?.config ?? '{}');
+      this.configs.set(id, c);
+    }
+    return c as T;
   }
 
-  /** Write runtime changes and the lab's counters back to the store. */
+  /** Write new objects, runtime changes and the lab's counters back to the store. */
   save(): void {
+    for (const id of this.created) {
+      const row = this.rows.get(id)!;
+      if (this.dirty.has(id)) row.runtime = JSON.stringify(this.runtimes.get(id));
+      this.store.insertObject(this.lab.name, row);
+      this.dirty.delete(id);
+    }
+    this.created.clear();
     for (const id of this.dirty) {
       const json = JSON.stringify(this.runtimes.get(id));
       this.store.updateRuntime(this.lab.name, id, json);

@@ -28,7 +28,8 @@ type Config = Record<string, unknown>;
 
 const parse = (s: string) => JSON.parse(s) as Config;
 
-function item(row: ObjectRow): ListItem {
+/** `runsOn(vm)`: the host a VM runs on now (a nested host's parent is where its VM runs). */
+function item(row: ObjectRow, runsOn: (vm: string) => string | undefined): ListItem {
   const c = parse(row.config);
   const rt = parse(row.runtime);
   const base = { name: row.name, kind: row.kind, id: row.id };
@@ -40,7 +41,7 @@ function item(row: ObjectRow): ListItem {
     case 'host': {
       const cpu = c.cpu as { model: string; cores: number; sockets: number };
       return {
-        ...base, parent: (c.vm as string | undefined) ?? (c.cluster as string | undefined) ?? null, state: (rt as HostRuntime).state,
+        ...base, parent: c.vm !== undefined ? runsOn(c.vm as string) ?? null : (c.cluster as string | undefined) ?? null, state: (rt as HostRuntime).state,
         hypervisor: c.hypervisor, version: c.version, nested: c.vm !== undefined, cluster: c.cluster ?? null,
         cpu: cpu.model, cores: cpu.cores * cpu.sockets, memoryMB: c.memoryMB,
       };
@@ -64,7 +65,8 @@ function item(row: ObjectRow): ListItem {
 export function listObjects(store: Store, lab: LabRow, kind?: ListKind): ListItem[] {
   const kinds: readonly string[] = kind ? LIST_KINDS[kind] : Object.values(LIST_KINDS).flat();
   const rows = kinds.flatMap((k) => store.objects(lab.name, k));
-  return rows.map(item);
+  const runsOn = (vm: string) => (parse(store.object(lab.name, `vm:${vm}`)?.runtime ?? '{}') as Partial<VmRuntime>).host;
+  return rows.map((r) => item(r, runsOn));
 }
 
 /** Find one object by id (`portgroup:esx1/VM Network`), path (`esx1/VM Network`) or name. */

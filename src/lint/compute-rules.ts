@@ -4,8 +4,9 @@
 import type { Finding } from '../spec/diagnostics.js';
 import type { EvcMode } from '../spec/schema.js';
 import type { Cluster, Host, Inventory, NetworkRef, Vm } from '../model/inventory.js';
-import { commonEvcMode, EVC_BASELINES, hardwareVirtualization, maxEvcMode, supportsEvcMode, type Cpu } from '../model/cpu.js';
+import { commonEvcMode, hardwareVirtualization, maxEvcMode, supportsEvcMode, type Cpu } from '../model/cpu.js';
 import { esxiMinimumMemoryMB, esxiRelease } from '../model/defaults.js';
+import { HV_FEATURES } from '../model/nesting.js';
 import { finding, hostLabel, hostMemoryPath, mb, placementPath, type LintRule } from './util.js';
 
 /** The VMs that run hypervisors, with their nested host. */
@@ -172,33 +173,9 @@ export const hostMemoryOvercommitted: LintRule = {
 
 // ---- EVC (compute.md §5) ------------------------------------------------------------------------
 
-const HV_FEATURES: ReadonlySet<string> = new Set(['vmx', 'svm', 'ept', 'npt', 'vmcs-shadowing']);
-const EVC_UNIVERSE: ReadonlySet<string> = new Set([...EVC_BASELINES.values()].flatMap((b) => [...b.features]));
-
-/**
- * The CPU a host shows its VMs' guests: for a nested host, its virtual CPU masked by the EVC
- * mode of every outer cluster on the way down (an EVC cluster hides features above its baseline
- * from every VM on it, compute.md §5 — nested hypervisors included).
- */
-function visibleCpu(inv: Inventory, host: Host): { cpu: Cpu; masked: boolean } {
-  let features = new Set(host.cpu.features);
-  let masked = false;
-  for (let h: Host | undefined = host, guard = 0; h?.vm && guard < 64; guard++) {
-    const outer: Host | undefined = inv.hosts.get(inv.vms.get(h.vm)?.host ?? '');
-    const evc = outer?.cluster === undefined ? undefined : inv.clusters.get(outer.cluster)?.evc;
-    const baseline = evc && EVC_BASELINES.get(evc);
-    if (baseline) {
-      features = new Set([...features].filter((f) => !EVC_UNIVERSE.has(f) || baseline.features.has(f)));
-      masked = true;
-    }
-    h = outer;
-  }
-  return { cpu: { ...host.cpu, features }, masked };
-}
-
-function cpuKey(v: { cpu: Cpu; masked: boolean }): string {
-  const feats = [...v.cpu.features].filter((f) => !HV_FEATURES.has(f)).sort().join(' ');
-  return `${v.cpu.vendor}|${v.masked ? '' : v.cpu.generation}|${feats}`;
+/** Hosts' CPUs compare by vendor and the features their VMs see (EVC masking is in the model). */
+function cpuKey(cpu: Cpu): string {
+  return `${cpu.vendor}|${[...cpu.features].filter((f) => !HV_FEATURES.has(f)).sort().join(' ')}`;
 }
 
 function clusterHosts(inv: Inventory, c: Cluster): Array<{ host: Host; index: number }> {
@@ -216,8 +193,8 @@ export const clusterMixedCpuWithoutEvc: LintRule = {
     const out: Finding[] = [];
     for (const c of inv.clusters.values()) {
       if (c.evc !== undefined) continue;
-      const hosts = clusterHosts(inv, c).map(({ host }) => ({ host, v: visibleCpu(inv, host) }));
-      if (new Set(hosts.map((h) => cpuKey(h.v))).size < 2) continue;
+      const hosts = clusterHosts(inv, c).map(({ host }) => ({ host, v: { cpu: host.cpu } }));
+      if (new Set(hosts.map((h) => cpuKey(h.v.cpu))).size < 2) continue;
       const vendors = new Set(hosts.map((h) => h.v.cpu.vendor));
       const list = hosts.map((h) => `${h.host.name} (${h.v.cpu.model}, ${h.v.cpu.generation})`).join(', ');
       const common: EvcMode | undefined = vendors.size === 1 ? commonEvcMode(hosts.map((h) => h.v.cpu)) : undefined;
@@ -245,7 +222,7 @@ export const evcModeUnsupported: LintRule = {
     for (const c of inv.clusters.values()) {
       if (c.evc === undefined) continue;
       for (const { host, index } of clusterHosts(inv, c)) {
-        const v = visibleCpu(inv, host);
+        const v = { cpu: host.cpu };
         const s = supportsEvcMode(v.cpu, c.evc);
         if (s.ok) continue;
         const max = maxEvcMode(v.cpu);
@@ -253,10 +230,10 @@ export const evcModeUnsupported: LintRule = {
           'evc-mode-unsupported',
           s.reason === 'vendor-mismatch'
             ? `${hostLabel(host)} has an ${v.cpu.vendor === 'intel' ? 'Intel' : 'AMD'} CPU (${v.cpu.model}) but cluster ${c.name} uses EVC mode ${c.evc}: Intel and AMD cannot be mixed, so the host cannot join (compute.md §5).`
-            : `${hostLabel(host)} (${v.cpu.model}) lacks ${s.missing.join(', ')}, needed by EVC mode ${c.evc} of cluster ${c.name}: vCenter refuses to add it to the cluster (compute.md §5).`,
+            : `${hostLabel(host)} (${v.cpu.model}) lacks ${s.missing.length > 6 ? `${s.missing.slice(0, 6).join(', ')} and ${s.missing.length - 6} more features` : s.missing.join(', ')}, needed by EVC mode ${c.evc} of cluster ${c.name}: vCenter refuses to add it to the cluster (compute.md §5).`,
           [...c.source, 'hosts', index],
           max && s.reason === 'missing-features'
-            ? `lower the cluster to evc: ${commonEvcMode(clusterHosts(inv, c).map((x) => visibleCpu(inv, x.host).cpu)) ?? max} or move ${host.name} to another cluster (its highest mode is ${max})`
+            ? `lower the cluster to evc: ${commonEvcMode(clusterHosts(inv, c).map((x) => x.host.cpu)) ?? max} or move ${host.name} to another cluster (its highest mode is ${max})`
             : `move ${host.name} to another cluster`,
         ));
       }
@@ -385,14 +362,22 @@ export const drsNetworkNotOnAllHosts: LintRule = {
       if (net.kind === 'bridge') return h.bridges.some((b) => b.name === net.name);
       return h.vswitches.some((s) => s.portgroups.some((p) => p.name === net.name));
     };
+    // Hosts of a cluster lacking a network, computed once per (cluster, network): 40,000 VMs in
+    // clusters of 96 hosts would otherwise cost millions of lookups.
+    const lacking = new Map<string, Host[]>();
+    const hostsLacking = (c: Cluster, net: NetworkRef): Host[] => {
+      const key = `${c.name}\u0000${net.kind}\u0000${net.kind === 'dvportgroup' ? net.dvswitch : ''}\u0000${net.name}`;
+      let list = lacking.get(key);
+      if (!list) lacking.set(key, (list = clusterHosts(inv, c).map((x) => x.host).filter((h) => !h.maintenance && !has(h, net))));
+      return list;
+    };
     for (const vm of inv.vms.values()) {
       const cname = inv.hosts.get(vm.host)?.cluster;
       const c = cname === undefined ? undefined : inv.clusters.get(cname);
       if (!c?.drs.enabled) continue;
-      const others = clusterHosts(inv, c).map((x) => x.host).filter((h) => h.name !== vm.host && !h.maintenance);
       for (const nic of vm.nics) {
         if (!nic.network.id) continue;
-        const missing = others.filter((h) => !has(h, nic.network));
+        const missing = hostsLacking(c, nic.network).filter((h) => h.name !== vm.host);
         if (!missing.length) continue;
         out.push(finding(
           'drs-network-not-on-all-hosts',

@@ -3,7 +3,7 @@
 // `cluster:` placed, MACs and ids assigned. Problems come back as findings with the path of the
 // offending value; nothing here throws on user input.
 import type { Finding, Path } from '../spec/diagnostics.js';
-import type { AllocationSpec, DvPortgroupSpec, HostSpec, HostSwitchSpec, LabSpec, NestedSpec, SecuritySpec, TeamingSpec, VmSpec } from '../spec/schema.js';
+import type { AllocationSpec, DvPortgroupSpec, EvcMode, HostSpec, HostSwitchSpec, LabSpec, NestedSpec, SecuritySpec, TeamingSpec, VmSpec } from '../spec/schema.js';
 import { didYouMean } from '../spec/suggest.js';
 import { catalogIds, resolveCpu, type Cpu } from './cpu.js';
 import {
@@ -478,10 +478,8 @@ class Resolver {
       tools: v.tools, power: v.power, cpuAlloc, memAlloc, workload: workload(v.workload),
       disks: v.disks.map((d) => ({ datastore: d.datastore, sizeMB: d.size, provisioning: d.provisioning, ...(d.linkedCloneOf ? { linkedCloneOf: d.linkedCloneOf } : {}) })),
       nics: [], ...(v.role ? { role: v.role } : {}),
-      path: [...(outerVm ? outerVm.path.slice(0, -1) : []), host.name, v.name].slice(-(depth + 1)),
+      path: outerVm ? [...outerVm.path, v.name] : [host.name, v.name],
     };
-    if (outerVm) vm.path = [...outerVm.path, v.name];
-    else vm.path = [host.name, v.name];
     if (v.exposeHardwareVirtualization && v.hardwareVersion < 9) {
       this.error('hardware-version-too-old', `exposeHardwareVirtualization needs virtual hardware version 9 or later; VM "${v.name}" has ${v.hardwareVersion}`, [...path, 'hardwareVersion'], 'set hardwareVersion: 9 or higher');
     }
@@ -498,7 +496,7 @@ class Resolver {
     });
     this.inv.vms.set(v.name, vm);
     if (v.nested) {
-      const nestedHost = this.hostShell(v.nested, v.name, [...path, 'nested'], nestedCpu(host.cpu, v), v.memory, depth);
+      const nestedHost = this.hostShell(v.nested, v.name, [...path, 'nested'], nestedCpu(host.cpu, v, this.specIndex().evc.get(host.name)), v.memory, depth);
       nestedHost.vm = v.name;
       vm.nested = v.name;
       const prefix = v.nested.hypervisor === 'esxi' ? 'vmnic' : 'eth';
@@ -543,14 +541,33 @@ class Resolver {
   private hostHasNetwork(h: Host, network: string): boolean {
     if (h.vswitches.some((s) => s.portgroups.some((p) => p.name === network))) return true;
     if (h.bridges.some((b) => b.name === network)) return true;
-    return this.spec.distributedSwitches.some((d) => d.members.some((m) => m.host === h.name) && d.portgroups.some((p) => p.name === network));
+    return this.specIndex().dvNetworks.get(h.name)?.has(network) ?? false;
   }
 
   private mountedOn(datastore: string, host: string): boolean {
-    const d = this.spec.datastores.find((x) => x.name === datastore);
-    if (d?.hosts.includes(host)) return true;
-    const h = this.spec.hosts.find((x) => x.name === host)?.datastores ?? this.vmSpecs.get(host)?.spec.nested?.datastores ?? [];
-    return h.includes(datastore);
+    return this.specIndex().mounts.get(host)?.has(datastore) ?? false;
+  }
+
+  private index?: { mounts: Map<string, Set<string>>; dvNetworks: Map<string, Set<string>>; evc: Map<string, EvcMode> };
+
+  /** As declared: datastores each host mounts, dv port groups it sees, its cluster's EVC mode. */
+  private specIndex(): NonNullable<Resolver['index']> {
+    if (this.index) return this.index;
+    const mounts = new Map<string, Set<string>>();
+    const dvNetworks = new Map<string, Set<string>>();
+    const add = (m: Map<string, Set<string>>, k: string, v: string) => {
+      let set = m.get(k);
+      if (!set) m.set(k, (set = new Set()));
+      set.add(v);
+    };
+    for (const d of this.spec.datastores) for (const h of d.hosts) add(mounts, h, d.name);
+    for (const h of this.spec.hosts) for (const d of h.datastores) add(mounts, h.name, d);
+    for (const v of this.spec.vms) for (const d of v.nested?.datastores ?? []) add(mounts, v.name, d);
+    for (const d of this.spec.distributedSwitches) for (const m of d.members) for (const p of d.portgroups) add(dvNetworks, m.host, p.name);
+    const evc = new Map<string, EvcMode>();
+    for (const c of this.spec.clusters) if (c.evc) for (const h of c.hosts) if (!evc.has(h)) evc.set(h, c.evc);
+    this.index = { mounts, dvNetworks, evc };
+    return this.index;
   }
 
   private allocation(spec: AllocationSpec | undefined, what: 'cpu' | 'memory', path: Path, configured: number): Allocation {
