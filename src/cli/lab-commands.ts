@@ -71,7 +71,7 @@ export function registerLabCommands(program: Command, context: (cmd: Command) =>
         if (!loaded.ok) return '';
         const w = loaded.warnings.length;
         const inv = loaded.inventory;
-        return `${out.green('✔')} ${file}: valid — lab ${out.bold(inv.lab)}: ${inv.hosts.size} hosts, ${inv.vms.size} VMs${w ? `, ${out.yellow(`${w} warning${w === 1 ? '' : 's'}`)}` : ''}`;
+        return `${out.green('✔')} ${file}: valid — lab ${out.bold(inv.lab)}: ${plural(inv.hosts.size, "host")}, ${plural(inv.vms.size, "VM")}${w ? `, ${out.yellow(`${w} warning${w === 1 ? '' : 's'}`)}` : ''}`;
       });
       if (!loaded.ok) {
         if (!ctx.out.json) process.stderr.write(err.red(`${file}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n`));
@@ -152,12 +152,12 @@ function summarize(names: string[], max = 12): string {
 
 function renderPlan(plan: Plan): string {
   const lines: string[] = [`plan for lab ${out.bold(plan.lab)}:`];
-  const group = (label: string, items: Array<{ kind: string; name: string; changes?: string[] }>, mark: string) => {
+  const group = (label: string, items: Array<{ id: string; kind: string; changes?: string[] }>, mark: string) => {
     if (!items.length) return;
     const byKind = new Map<string, number>();
     for (const i of items) byKind.set(i.kind, (byKind.get(i.kind) ?? 0) + 1);
     lines.push(`  ${mark} ${label} ${items.length}: ${[...byKind].map(([k, n]) => `${n} ${k}`).join(', ')}`);
-    for (const i of items.slice(0, 20)) lines.push(`      ${i.kind} ${i.name}${i.changes ? out.dim(` (${i.changes.join(', ')})`) : ''}`);
+    for (const i of items.slice(0, 20)) lines.push(`      ${i.kind} ${i.id.slice(i.kind.length + 1)}${i.changes ? out.dim(` (${i.changes.join(', ')})`) : ''}`);
     if (items.length > 20) lines.push(out.dim(`      … and ${items.length - 20} more`));
   };
   group('create', plan.create, out.green('+'));
@@ -167,4 +167,8 @@ function renderPlan(plan: Plan): string {
   if (plan.powerOff.length) lines.push(`  ${out.red('■')} power off ${plan.powerOff.length}: ${summarize(plan.powerOff)}`);
   if (lines.length === 1) lines.push(out.dim('  nothing to do: the state already matches the lab file'));
   return lines.join('\n');
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

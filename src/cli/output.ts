@@ -1,7 +1,8 @@
 // How the CLI talks to people and programs: with --json exactly one JSON document on stdout;
 // otherwise readable text, colours only on a terminal and never with NO_COLOR. Progress and
 // logs go to stderr. Exit codes are the contract of spec/cli.md.
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
 import { createColors } from 'picocolors';
 import type { Diagnostic } from '../spec/diagnostics.js';
 import type { Progress } from '../engine/engine.js';
@@ -58,7 +59,8 @@ export class Output {
     return {
       start(label, total) {
         if (total < 2000) return;
-        bar = new SingleBar({ format: `  ${label} [{bar}] {value}/{total}`, stream: process.stderr, hideCursor: true, clearOnComplete: true }, undefined);
+        const { SingleBar: Bar } = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
+        bar = new Bar({ format: `  ${label} [{bar}] {value}/{total}`, stream: process.stderr, hideCursor: true, clearOnComplete: true }, undefined);
         bar.start(total, 0);
       },
       tick(done) {

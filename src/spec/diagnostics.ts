@@ -1,7 +1,8 @@
 // Diagnostics: what is wrong (or risky) in a lab file, and where. Checks produce `Finding`s that
 // point into the document by path; `SourceLocator` turns paths into line and column lazily,
 // so a clean lab file is never parsed a second time for positions.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
+import { positionalYaml } from './yaml.js';
 
 export type PathSegment = string | number;
 export type Path = readonly PathSegment[];
@@ -47,7 +48,7 @@ export function formatPath(path: Path): string {
 /** Maps paths to 1-based line and column, parsing the text with positions on first use. */
 export class SourceLocator {
   private doc: Document | undefined;
-  private readonly lines = new LineCounter();
+  private lines!: LineCounter;
 
   constructor(
     readonly file: string,
@@ -55,12 +56,17 @@ export class SourceLocator {
   ) {}
 
   private document(): Document {
-    this.doc ??= parseDocument(this.text, { lineCounter: this.lines, uniqueKeys: false, strict: false });
+    if (!this.doc) {
+      const yaml = positionalYaml();
+      this.lines = new yaml.LineCounter();
+      this.doc = yaml.parseDocument(this.text, { lineCounter: this.lines, uniqueKeys: false, strict: false });
+    }
     return this.doc;
   }
 
   /** The offset of the node at `path` (or of its key), falling back to the nearest ancestor that exists. */
   offset(path: Path, atKey = false): number {
+    const { isMap, isPair, isScalar, isSeq } = positionalYaml();
     let node: unknown = this.document().contents;
     let offset = (node as Node | null)?.range?.[0] ?? 0;
     for (let i = 0; i < path.length; i++) {

@@ -3,7 +3,7 @@
 // positional `yaml` document is built only when a diagnostic needs a line and column.
 import jsyaml from 'js-yaml';
 import type * as z from 'zod';
-import { isAlias, parseDocument, visit } from 'yaml';
+import { positionalYaml } from './yaml.js';
 import { labFile, labJsonSchema, type LabSpec } from './schema.js';
 import { show, valueAt, type Finding, type Path, type PathSegment } from './diagnostics.js';
 import { didYouMean } from './suggest.js';
@@ -30,7 +30,7 @@ export function parseLabText(text: string): ParseResult {
 
 function yamlSyntaxErrors(text: string, err: unknown): Finding[] {
   // The positional parser gives the better message; fall back to js-yaml's own.
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = positionalYaml().parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   const first = doc.errors[0];
   if (first) {
     const message = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
@@ -75,6 +75,7 @@ function checkShape(data: unknown, text: string): Finding | undefined {
     problem = 'an alias refers to a node that contains it (a cycle)';
   }
   if (!problem) return undefined;
+  const { parseDocument, visit, isAlias } = positionalYaml();
   const doc = parseDocument(text);
   let offset = 0;
   visit(doc, { Alias(_, node) { if (isAlias(node)) { offset = node.range?.[0] ?? 0; return visit.BREAK; } } });

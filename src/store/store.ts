@@ -2,8 +2,9 @@
 // operation runs in one transaction, so a process killed at any moment leaves the state as it
 // was before or after the operation, never between. One writer: the process holding the
 // connection (a server, later, owns it for everyone).
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 export const SCHEMA_VERSION = 1;
@@ -98,7 +99,9 @@ export class Store {
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
-    this.db = new Database(join(dir, 'state.db'));
+    // Loaded on first use: commands that never open a state (validate, schema) skip the native addon.
+    const SQLite = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+    this.db = new SQLite(join(dir, 'state.db'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
