@@ -207,3 +207,18 @@ test('schema prints the JSON Schema', () => {
   assert.equal(r.code, 0);
   assert.equal(r.json().title, 'nestlab lab file');
 });
+
+test('a state that is not a directory, or not a database, is a clear error (exit 1), not a crash', () => {
+  const dir = tempDir();
+  const file = join(dir, 'not-a-dir');
+  writeFileSync(file, 'x');
+  const r = nestlab(['up', join(import.meta.dirname, '..', 'examples', 'minimal.yaml'), '--state', file, '--json']);
+  assert.equal(r.code, 1);
+  assert.equal(r.json().code, 'state-unusable');
+  const corrupt = join(dir, 'corrupt');
+  nestlab(['up', join(import.meta.dirname, '..', 'examples', 'minimal.yaml'), '--state', corrupt]);
+  writeFileSync(join(corrupt, 'state.db'), 'garbage '.repeat(64));
+  const c = nestlab(['ls', '--state', corrupt, '--json']);
+  assert.equal(c.code, 1);
+  assert.equal(c.json().code, 'state-corrupt');
+});

@@ -211,3 +211,26 @@ test('nestlab schema is a JSON Schema an editor can use', () => {
   assert.deepEqual(schema.required, ['lab']);
   for (const k of ['lab', 'settings', 'network', 'datastores', 'hosts', 'distributedSwitches', 'vcenter', 'clusters', 'vms']) assert.ok(k in schema.properties, k);
 });
+
+test('a nested host sees its VM\'s CPU masked to the outer cluster\'s EVC baseline (compute.md §5)', () => {
+  const text = `lab: evc
+vcenter: external
+hosts:
+  - { name: xeon, cpu: xeon-e3-1230-v3, memory: 32GB, switches: [{ name: vSwitch0, portgroups: [{ name: VM Network }] }] }
+  - { name: atom, cpu: atom-c2750, memory: 32GB, switches: [{ name: vSwitch0, portgroups: [{ name: VM Network }] }] }
+clusters:
+  - { name: physical, hosts: [xeon, atom], evc: intel-westmere }
+vms:
+  - { name: n1, host: xeon, cpus: 2, memory: 8GB, exposeHardwareVirtualization: true, nested: {} }
+  - { name: n2, host: atom, cpus: 2, memory: 8GB, nested: {} }
+`;
+  const { inventory: inv } = loadOk(text);
+  const n1 = inv.hosts.get('n1')!.cpu;
+  const n2 = inv.hosts.get('n2')!.cpu;
+  assert.ok(!n1.features.has('avx') && !n1.features.has('avx2'), 'Westmere hides AVX from VMs on the Haswell host');
+  assert.ok(n1.features.has('aes') && n1.features.has('vmx') && n1.features.has('ept'), 'baseline features and exposed VT-x/EPT stay');
+  assert.ok(!n2.features.has('vmx'), 'without exposeHardwareVirtualization the nested host sees no VT-x');
+  assert.equal(n1.cores, 2);
+  const unmasked = loadOk(text.replace(', evc: intel-westmere', '')).inventory.hosts.get('n1')!.cpu;
+  assert.ok(unmasked.features.has('avx2'));
+});

@@ -40,7 +40,6 @@ export type Runtime = Record<string, unknown>;
 export class Engine {
   private readonly rows = new Map<string, ObjectRow>();
   private readonly runtimes = new Map<string, Runtime>();
-  private readonly configs = new Map<string, unknown>();
   private readonly dirty = new Set<string>();
   /** rows created in this operation, written once at save() with their final runtime */
   private readonly created = new Set<string>();
@@ -119,14 +118,12 @@ export class Engine {
     this.store.updateConfig(this.lab.name, row);
     const old = this.rows.get(row.id);
     this.rows.set(row.id, { ...row, runtime: old?.runtime ?? '{}' });
-    this.configs.delete(row.id);
   }
 
   remove(id: string): void {
     this.store.deleteObject(this.lab.name, id);
     this.rows.delete(id);
     this.runtimes.delete(id);
-    this.configs.delete(id);
     this.dirty.delete(id);
     this.created.delete(id);
   }
@@ -145,13 +142,9 @@ export class Engine {
     this.dirty.add(id);
   }
 
+  /** The object's configuration, parsed afresh (callers keep what they need, not the whole). */
   config<T = Record<string, unknown>>(id: string): T {
-    let c = this.configs.get(id);
-    if (c === undefined) {
-      c = JSON.parse(this.row(id)?.config ?? '{}');
-      this.configs.set(id, c);
-    }
-    return c as T;
+    return JSON.parse(this.row(id)?.config ?? '{}') as T;
   }
 
   /** Write new objects, runtime changes and the lab's counters back to the store. */

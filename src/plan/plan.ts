@@ -31,8 +31,10 @@ export interface DesiredRecord extends ObjectRecord {
   json: string;
 }
 
-export function withJson(records: readonly ObjectRecord[]): DesiredRecord[] {
-  return records.map((r) => ({ ...r, json: JSON.stringify(r.config) }));
+/** Add each record's canonical JSON, in place (a configuration-maxima lab has ~100k records). */
+export function withJson(records: ObjectRecord[]): DesiredRecord[] {
+  for (const r of records) (r as DesiredRecord).json = JSON.stringify(r.config);
+  return records as DesiredRecord[];
 }
 
 export function makePlan(lab: string, desired: readonly DesiredRecord[], current: readonly ObjectRow[]): Plan {

@@ -98,14 +98,22 @@ export class Store {
   private readonly stmts;
 
   constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
     // Loaded on first use: commands that never open a state (validate, schema) skip the native addon.
     const SQLite = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
-    this.db = new SQLite(join(dir, 'state.db'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(DDL);
+    try {
+      mkdirSync(dir, { recursive: true });
+      this.db = new SQLite(join(dir, 'state.db'));
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(DDL);
+    } catch (err) {
+      const e = err as { code?: string; message: string };
+      if (e.code === 'SQLITE_NOTADB' || e.code === 'SQLITE_CORRUPT') {
+        throw new StateError('state-corrupt', `${join(dir, 'state.db')} is not a nestlab state database (${e.message})`, 'move it away, or use another --state directory');
+      }
+      throw new StateError('state-unusable', `cannot open the state in ${dir}: ${e.message}`, 'point --state (or NESTLAB_STATE) at a writable directory');
+    }
     const version = (this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as { value: string } | undefined)?.value;
     if (version === undefined) this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema', String(SCHEMA_VERSION));
     else if (Number(version) > SCHEMA_VERSION) {
