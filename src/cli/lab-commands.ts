@@ -25,10 +25,11 @@ function printDiagnostics(loaded: LoadedLab): void {
 function loadOrFail(ctx: Context, file: string, store?: Store, lab?: string): Extract<LoadedLab, { ok: true }> {
   const loaded = loadLabFile(file, store && lab ? resolveContext(store, lab) : {});
   if (!loaded.ok) {
-    if (ctx.out.json) ctx.out.result({ valid: false, errors: loaded.errors, warnings: loaded.warnings }, () => '');
+    const message = `${file}: ${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}; nothing was applied`;
+    if (ctx.out.json) ctx.out.result({ code: 'invalid-lab-file', message, valid: false, errors: loaded.errors, warnings: loaded.warnings }, () => '');
     else {
       printDiagnostics(loaded);
-      process.stderr.write(err.red(`${file}: ${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}; nothing was applied\n`));
+      process.stderr.write(err.red(`${message}\n`));
     }
     ctx.setExit(EXIT.invalid);
     throw new Silent();

@@ -7,6 +7,7 @@ import { CliError, EXIT, Output } from './output.js';
 import { registerLabCommands } from './lab-commands.js';
 import { registerInventoryCommands } from './inventory-commands.js';
 import { registerOperationCommands } from './operation-commands.js';
+import { registerNetworkCommands } from './network-commands.js';
 import type { Context } from './context.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   registerLabCommands(program, context);
   registerInventoryCommands(program, context);
   registerOperationCommands(program, context);
+  registerNetworkCommands(program, context);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -54,7 +56,7 @@ function report(output: Output, e: unknown): number {
   }
   if (e instanceof OperationError) {
     // Unknown names and lab selection are bad input (1); a refused operation is a failure (3).
-    const invalid = ['unknown-vm', 'unknown-lab', 'unknown-object', 'ambiguous-name', 'ambiguous-lab', 'no-lab', 'file-not-found', 'file-too-large', 'file-unreadable'];
+    const invalid = ['unknown-vm', 'unknown-lab', 'unknown-object', 'ambiguous-name', 'ambiguous-lab', 'no-lab', 'file-not-found', 'file-too-large', 'file-unreadable', 'unknown-endpoint', 'unknown-port', 'unknown-switch', 'no-ip'];
     output.error(new CliError(e.code, e.message, invalid.includes(e.code) ? EXIT.invalid : EXIT.failed, e.details));
     return invalid.includes(e.code) ? EXIT.invalid : EXIT.failed;
   }

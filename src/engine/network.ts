@@ -1,0 +1,179 @@
+// Network operations on a lab: the data plane is rebuilt from the stored lab and runtime state,
+// its remembered state restored, the operation run in virtual time, and everything saved back in
+// one transaction. Captures append the frames seen at their point to a pcap file.
+import { existsSync } from 'node:fs';
+import { resolveLab } from '../model/resolve.js';
+import type { Inventory } from '../model/inventory.js';
+import { macToString, withOuterTag } from '../net/codec/index.js';
+import { PcapWriter } from '../net/pcap.js';
+import { endpoint, ping, ProbeError, targetIp, trace, type PingResult, type TraceResult } from '../net/probe.js';
+import { emptyNetState, restore, snapshot, type NetState } from '../net/state.js';
+import { buildNetwork, type Network } from '../net/topology.js';
+import { LinuxBridge } from '../net/bridge.js';
+import { PhysicalSwitch } from '../net/pswitch.js';
+import { COUNTER_SLOTS, DROP_BASE, DROP_REASONS, RX, TX } from '../net/reasons.js';
+import type { LabSpec } from '../spec/schema.js';
+import type { LabRow, Store } from '../store/store.js';
+import { resolveContext } from './apply.js';
+import { Engine, OperationError } from './engine.js';
+import type { VmRuntime } from './power.js';
+
+export interface Session {
+  engine: Engine;
+  inventory: Inventory;
+  net: Network;
+  state: NetState;
+}
+
+/** Run `fn` on the lab's live network; time it consumes advances the lab's clock. */
+export function withNetwork<T>(store: Store, lab: LabRow, fn: (s: Session) => T): T {
+  return store.transaction(() => {
+    const engine = new Engine(store, lab);
+    const { inventory, errors } = resolveLab(JSON.parse(lab.spec) as LabSpec, resolveContext(store, lab.name));
+    if (errors.length) throw new OperationError('state-inconsistent', `the stored lab no longer resolves: ${errors[0]!.message}`);
+    const net = buildNetwork(inventory, {
+      vm: (name) => {
+        const rt = engine.runtime<VmRuntime>(`vm:${name}`);
+        return { on: rt.power === 'on', host: rt.host };
+      },
+    });
+    const json = store.netState(lab.name);
+    const state = json ? (JSON.parse(json) as NetState) : emptyNetState();
+    restore(net, state);
+    net.fabric.now = lab.nowMs;
+    const writers = openCaptures(net, state.captures);
+    try {
+      const result = fn({ engine, inventory, net, state });
+      engine.advance(Math.max(0, Math.ceil(net.fabric.now) - lab.nowMs));
+      store.putNetState(lab.name, JSON.stringify(snapshot(net, state.captures)));
+      engine.save();
+      return result;
+    } finally {
+      for (const w of writers) w.close();
+    }
+  });
+}
+
+function openCaptures(net: Network, captures: Record<string, string>): PcapWriter[] {
+  const writers: PcapWriter[] = [];
+  for (const [point, file] of Object.entries(captures)) {
+    const port = net.ports.get(point);
+    if (!port) continue;
+    const writer = new PcapWriter(file, { append: true });
+    writers.push(writer);
+    port.capture = (t, frame, vid) => writer.write(t / 1000, withOuterTag(frame, vid));
+  }
+  return writers;
+}
+
+function probeError(e: unknown): never {
+  if (e instanceof ProbeError) throw new OperationError(e.code, e.message, e.hint ? { hint: e.hint } : {});
+  throw e;
+}
+
+export function pingLab(store: Store, lab: LabRow, src: string, dst: string, opts: { count?: number; size?: number }): PingResult {
+  return withNetwork(store, lab, ({ net }) => {
+    try {
+      return ping(net, endpoint(net, src), targetIp(net, dst), opts);
+    } catch (e) {
+      return probeError(e);
+    }
+  });
+}
+
+export function traceLab(store: Store, lab: LabRow, src: string, dst: string): TraceResult {
+  return withNetwork(store, lab, ({ net }) => {
+    try {
+      return trace(net, endpoint(net, src), targetIp(net, dst));
+    } catch (e) {
+      return probeError(e);
+    }
+  });
+}
+
+/** A port by what people call it: `esx1/vmnic0`, `core/p1`, `web/nic0`, `esx1/vmk0`, or its id. */
+export function findPort(net: Network, inv: Inventory, point: string): string {
+  if (net.ports.has(point)) return point;
+  const iface = net.interfaces.get(point);
+  if (iface) return iface.iface.id;
+  const slash = point.indexOf('/');
+  if (slash > 0) {
+    const [a, b] = [point.slice(0, slash), point.slice(slash + 1)];
+    for (const id of [`nic:${a}/${b}`, `switchport:${a}/${b}`, `station-nic:${a}/${b}`]) if (net.ports.has(id)) return id;
+    if (inv.pswitches.has(a)) return `switchport:${a}/${b}`;
+  }
+  throw new OperationError('unknown-port', `no port "${point}" in the running lab`, { hint: 'use HOST/NIC (esx1/vmnic0), SWITCH/PORT (core/p1), VM/nicN or HOST/vmkN' });
+}
+
+export function setLink(store: Store, lab: LabRow, point: string, up: boolean): { port: string; state: 'up' | 'down' } {
+  return withNetwork(store, lab, ({ net, inventory, engine }) => {
+    const id = findPort(net, inventory, point);
+    const port = net.ports.get(id);
+    if (!port) throw new OperationError('unknown-port', `port ${point} is not running (is its host or VM powered on?)`);
+    port.up = up;
+    engine.event(up ? 'link.up' : 'link.down', id, `link ${id} ${up ? 'up' : 'down'}`);
+    return { port: id, state: up ? 'up' : 'down' };
+  });
+}
+
+export interface MacEntry {
+  mac: string;
+  vlan?: number;
+  port: string;
+  type: 'learned' | 'registered' | 'dvfilter';
+  ageSeconds?: number;
+}
+
+/** The forwarding table of a physical switch, Linux bridge or vSwitch (`HOST/vSwitch0`, `DVS@HOST`). */
+export function macTable(store: Store, lab: LabRow, name: string): { switch: string; entries: MacEntry[] } {
+  return withNetwork(store, lab, ({ net }) => {
+    const id = [name, `pswitch:${name}`, `vswitch:${name}`, `bridge:${name}`, `dvswitch:${name}`].find((k) => net.switches.has(k));
+    if (id === undefined) {
+      throw new OperationError('unknown-switch', `no running switch "${name}"`, { switches: [...net.switches.keys()].map((k) => k.replace(/^\w+:/, '')) });
+    }
+    const sw = net.switches.get(id)!;
+    const now = net.fabric.now;
+    let entries: MacEntry[];
+    if (sw instanceof PhysicalSwitch || sw instanceof LinuxBridge) {
+      sw.fdb.age(now);
+      entries = sw.fdb.entries().map((e) => ({ mac: macToString(e.mac), vlan: e.vlan, port: e.port.id, type: 'learned' as const, ageSeconds: Math.round((now - e.t) / 10) / 100 }));
+    } else {
+      entries = sw.table(now).map((e) => ({ mac: macToString(e.mac), port: e.port, type: e.type, ...(e.ageS !== undefined ? { ageSeconds: Math.round(e.ageS * 100) / 100 } : {}) }));
+    }
+    return { switch: id, entries };
+  });
+}
+
+export function startCapture(store: Store, lab: LabRow, point: string, file: string): { point: string; file: string } {
+  return withNetwork(store, lab, ({ net, inventory, state, engine }) => {
+    const id = findPort(net, inventory, point);
+    if (state.captures[id]) throw new OperationError('capture-running', `a capture is already running at ${id} (into ${state.captures[id]})`);
+    new PcapWriter(file).close(); // a fresh file with its header
+    state.captures[id] = file;
+    engine.event('capture.started', id, `capture at ${id} into ${file}`);
+    return { point: id, file };
+  });
+}
+
+export function stopCapture(store: Store, lab: LabRow, point: string): { point: string; file: string; frames: number } {
+  return withNetwork(store, lab, ({ net, inventory, state, engine }) => {
+    const id = findPort(net, inventory, point);
+    const file = state.captures[id];
+    if (!file) throw new OperationError('no-capture', `no capture is running at ${id}`);
+    delete state.captures[id];
+    engine.event('capture.stopped', id, `capture at ${id} stopped`);
+    const frames = existsSync(file) ? PcapWriter.count(file) : 0;
+    return { point: id, file, frames };
+  });
+}
+
+/** Per-port counters: rx, tx and drops by reason (non-zero ones only). */
+export function portCounters(values: number[] | undefined): { rx: number; tx: number; drops: Record<string, number> } {
+  const v = values ?? new Array<number>(COUNTER_SLOTS).fill(0);
+  const drops: Record<string, number> = {};
+  DROP_REASONS.forEach(([reason], i) => {
+    const n = v[DROP_BASE + i] ?? 0;
+    if (n) drops[reason] = n;
+  });
+  return { rx: v[RX] ?? 0, tx: v[TX] ?? 0, drops };
+}

@@ -1,0 +1,89 @@
+// What the data plane remembers between commands: learned MAC tables (physical switches, Linux
+// bridges, vDS MAC learning, dvFilters), guests' ARP caches and MAC changes, links taken down,
+// port counters and running captures. The topology itself is rebuilt from the inventory.
+import { VSwitch } from './vswitch.js';
+import { PhysicalSwitch } from './pswitch.js';
+import { LinuxBridge } from './bridge.js';
+import type { Network } from './topology.js';
+
+export interface NetState {
+  fdb: Record<string, Array<[vlan: number, mac: number, port: string, t: number]>>;
+  learned: Record<string, Array<[mac: number, port: string, t: number]>>;
+  filters: Record<string, number[]>;
+  arp: Record<string, Array<[ip: number, mac: number, t: number]>>;
+  macs: Record<string, number>;
+  down: string[];
+  counters: Record<string, number[]>;
+  captures: Record<string, string>;
+}
+
+export const emptyNetState = (): NetState => ({ fdb: {}, learned: {}, filters: {}, arp: {}, macs: {}, down: [], counters: {}, captures: {} });
+
+export function snapshot(net: Network, captures: Record<string, string>): NetState {
+  const s = emptyNetState();
+  s.captures = captures;
+  for (const [id, sw] of net.switches) {
+    if (sw instanceof PhysicalSwitch || sw instanceof LinuxBridge) {
+      const entries = sw.fdb.entries();
+      if (entries.length) s.fdb[id] = entries.map((e) => [e.vlan, e.mac, e.port.id, e.t]);
+    } else {
+      if (sw.learned.size) s.learned[id] = [...sw.learned].map(([mac, e]) => [mac, e.vp.port.id, e.t]);
+      for (const vp of sw.vports) if (vp.filter?.size) s.filters[vp.port.id] = [...vp.filter];
+    }
+  }
+  for (const [key, { iface }] of net.interfaces) {
+    if (key !== iface.id) continue; // each interface once, by id
+    if (iface.arp.size) s.arp[iface.id] = [...iface.arp].map(([ip, e]) => [ip, e.mac, e.t]);
+    if (iface.effectiveMac !== iface.mac) s.macs[iface.id] = iface.effectiveMac;
+  }
+  for (const [id, port] of net.ports) {
+    if (!port.up) s.down.push(id);
+    if (port.counters.some((c) => c !== 0)) s.counters[id] = [...port.counters];
+  }
+  return s;
+}
+
+export function restore(net: Network, s: NetState): void {
+  for (const [id, entries] of Object.entries(s.fdb)) {
+    const sw = net.switches.get(id);
+    if (!(sw instanceof PhysicalSwitch || sw instanceof LinuxBridge)) continue;
+    for (const [vlan, mac, portId, t] of entries) {
+      const port = net.ports.get(portId);
+      if (port) sw.fdb.learn(vlan, mac, port, t);
+    }
+  }
+  for (const [id, entries] of Object.entries(s.learned)) {
+    const sw = net.switches.get(id);
+    if (!(sw instanceof VSwitch)) continue;
+    for (const [mac, portId, t] of entries) {
+      const port = net.ports.get(portId);
+      const vp = port && sw.portFor(port);
+      if (vp) {
+        sw.learned.set(mac, { vp, t });
+        vp.learnedCount++;
+      }
+    }
+  }
+  for (const [portId, macs] of Object.entries(s.filters)) {
+    const port = net.ports.get(portId);
+    const sw = port?.device;
+    const vp = sw instanceof VSwitch ? sw.portFor(port!) : undefined;
+    if (vp?.filter) for (const m of macs) vp.filter.add(m);
+  }
+  for (const [id, entries] of Object.entries(s.arp)) {
+    const i = net.interfaces.get(id);
+    if (i) for (const [ip, mac, t] of entries) i.iface.arp.set(ip, { mac, t });
+  }
+  for (const [id, mac] of Object.entries(s.macs)) {
+    const i = net.interfaces.get(id);
+    if (i) i.guest.setMac(i.iface, mac);
+  }
+  for (const id of s.down) {
+    const p = net.ports.get(id);
+    if (p) p.up = false;
+  }
+  for (const [id, values] of Object.entries(s.counters)) {
+    const p = net.ports.get(id);
+    if (p) values.forEach((v, i) => { if (i < p.counters.length) p.counters[i] = v; });
+  }
+}

@@ -1,0 +1,233 @@
+// Build the running network of a lab from its inventory and runtime state: a device for every
+// switch of every running host (a nested host runs while its VM is on), a guest for every
+// powered-on VM, VMkernel port and station, and the cables between them. A nested
+// hypervisor's vmnics are the uplink ports of its own switches, plugged straight into its
+// VM's port on the outer switch: frames cross nesting levels through the same device code.
+import { macToNumber, parseCidr, ipToNumber } from './codec/index.js';
+import { connect, Fabric, Port, type Device } from './fabric.js';
+import { Guest, type Interface } from './guest.js';
+import { LinuxBridge } from './bridge.js';
+import { PhysicalSwitch } from './pswitch.js';
+import { VSwitch, type PortPolicy, type SwitchSettings, type VlanMode } from './vswitch.js';
+import type { DvPortgroup, Host, Inventory, Portgroup, VlanRanges, VmNic } from '../model/inventory.js';
+
+export interface Runtime {
+  /** is the VM powered on, and where does it run now */
+  vm(name: string): { on: boolean; host: string };
+}
+
+export interface Network {
+  fabric: Fabric;
+  switches: Map<string, VSwitch | LinuxBridge | PhysicalSwitch>;
+  guests: Map<string, Guest>;
+  /** guest interfaces by object id (vnic:web/0, vmknic:esx1/vmk0, station-nic:laptop/eth0) and by name (web/nic0, esx1/vmk0, laptop/eth0) */
+  interfaces: Map<string, { guest: Guest; iface: Interface }>;
+  /** every port by id */
+  ports: Map<string, Port>;
+}
+
+/** A NIC no switch uses: frames reaching it go nowhere. */
+class UnusedNic implements Device {
+  readonly kind = 'unused-nic';
+  constructor(readonly id: string, readonly fabric: Fabric) {}
+  receive(port: Port, _frame: Uint8Array, vid: number): void {
+    this.fabric.drop(port, 'port-disconnected', vid);
+  }
+}
+
+export function allowedVlans(ranges: VlanRanges): Uint8Array {
+  const a = new Uint8Array(4096);
+  for (const [lo, hi] of ranges) a.fill(1, lo, hi + 1);
+  return a;
+}
+
+function cidr(text: string | undefined): { ip: number; prefix: number } | undefined {
+  const c = text === undefined ? null : parseCidr(text);
+  return c ? { ip: c.ip, prefix: c.prefix } : undefined;
+}
+
+export function buildNetwork(inv: Inventory, rt: Runtime): Network {
+  const fabric = new Fabric();
+  const net: Network = { fabric, switches: new Map(), guests: new Map(), interfaces: new Map(), ports: new Map() };
+  const settings: SwitchSettings = {
+    reversePathFwdCheck: inv.settings.reversePathFwdCheck,
+    reversePathFwdCheckPromisc: inv.settings.reversePathFwdCheckPromisc,
+    forgedCompareInitial: inv.settings.forgedTransmitCompare === 'initial',
+    duplicateSuppression: true,
+    macLearningBypassesForged: true,
+  };
+  const port = (id: string, device: Device, speed?: number) => {
+    const p = new Port(id, device, speed);
+    net.ports.set(id, p);
+    return p;
+  };
+  const addInterface = (guest: Guest, id: string, name: string, config: Omit<Parameters<Guest['addInterface']>[0], 'id'>, speed?: number) => {
+    const iface = guest.addInterface({ id, ...config }, speed);
+    net.ports.set(id, iface.port);
+    net.interfaces.set(id, { guest, iface });
+    net.interfaces.set(name, { guest, iface });
+    return iface;
+  };
+
+  // Physical switches and their ports.
+  for (const sw of inv.pswitches.values()) {
+    const dev = new PhysicalSwitch(sw.id, fabric, sw.agingTimeS);
+    for (const p of sw.ports.values()) dev.addPort(port(p.id, dev), { mode: p.mode, vlan: p.vlan, native: p.native, allowed: allowedVlans(p.allowed) });
+    net.switches.set(sw.id, dev);
+  }
+
+  // Hosts that run: their switches, uplinks and VMkernel ports.
+  const running = (h: Host) => h.vm === undefined || rt.vm(h.vm).on;
+  const switchOfUplink = new Map<string, Port>(); // nic id → uplink port
+  const dvProxy = new Map<string, VSwitch>(); // `${dvs}@${host}` → proxy switch
+  for (const h of inv.hosts.values()) {
+    if (!running(h)) continue;
+    const nicPort = (name: string, owner: Device) => {
+      const nic = h.nics.find((n) => n.name === name)!;
+      const p = port(nic.id, owner, nic.speed);
+      switchOfUplink.set(nic.id, p);
+      return p;
+    };
+    for (const s of h.vswitches) {
+      const dev = new VSwitch(s.id, fabric, settings);
+      for (const u of s.uplinks) dev.addUplink(nicPort(u, dev), u);
+      net.switches.set(s.id, dev);
+      for (const pg of s.portgroups) {
+        for (const k of pg.vmkernel) {
+          const guest = new Guest(k.id, fabric, false, 'vmknic');
+          const iface = addInterface(guest, k.id, `${h.name}/${k.name}`, { mac: macToNumber(k.mac), ...optional(cidr(k.ip), k.gateway), vlan: 0, promiscuous: false });
+          const sp = port(`${s.id}[${k.id}]`, dev);
+          connect(sp, iface.port);
+          dev.addPort(sp, standardPolicy(pg), iface.mac);
+          net.guests.set(k.id, guest);
+        }
+      }
+    }
+    for (const b of h.bridges) {
+      const dev = new LinuxBridge(b.id, fabric, b.agingTimeS, b.vlanFiltering);
+      for (const u of b.uplinks) dev.addPort(nicPort(u, dev));
+      net.switches.set(b.id, dev);
+    }
+  }
+  for (const d of inv.dvswitches.values()) {
+    for (const m of d.members) {
+      const h = inv.hosts.get(m.host);
+      if (!h || !running(h)) continue;
+      const dev = new VSwitch(`${d.id}@${m.host}`, fabric, settings, true);
+      m.uplinks.forEach((u, i) => {
+        const nic = h.nics.find((n) => n.name === u)!;
+        const p = port(nic.id, dev, nic.speed);
+        switchOfUplink.set(nic.id, p);
+        dev.addUplink(p, `uplink${i + 1}`);
+      });
+      dvProxy.set(`${d.name}@${m.host}`, dev);
+      net.switches.set(dev.id, dev);
+    }
+  }
+  // NICs no switch uses still have a port, so cables to them exist.
+  for (const h of inv.hosts.values()) {
+    if (!running(h)) continue;
+    for (const n of h.nics) if (!switchOfUplink.has(n.id)) switchOfUplink.set(n.id, port(n.id, new UnusedNic(n.id, fabric), n.speed));
+  }
+
+  // Powered-on VMs: plain guests get a guest stack; a nested hypervisor's vNIC i is its vmnic i.
+  for (const vm of inv.vms.values()) {
+    const state = rt.vm(vm.name);
+    const host = inv.hosts.get(state.host);
+    if (!state.on || !host || !running(host)) continue;
+    let guest: Guest | undefined;
+    for (const nic of vm.nics) {
+      if (!nic.connected) continue; // R1.17: a disconnected vNIC has no port
+      const attach = attachment(inv, host, nic, dvProxy, net);
+      if (!attach) continue;
+      let vmSide: Port;
+      let mac = macToNumber(nic.mac);
+      let hypervisor = false;
+      if (vm.nested !== undefined) {
+        const nestedHost = inv.hosts.get(vm.nested)!;
+        const vmnic = nestedHost.nics[nic.index]!;
+        vmSide = switchOfUplink.get(vmnic.id)!;
+        mac = macToNumber(vmnic.mac);
+        hypervisor = true;
+      } else {
+        guest ??= new Guest(vm.id, fabric, vm.role === 'router');
+        net.guests.set(vm.id, guest);
+        const iface = addInterface(guest, nic.id, `${vm.name}/nic${nic.index}`, {
+          mac, ...optional(cidr(nic.ip), nic.gateway), vlan: nic.vlan ?? 0, promiscuous: nic.promiscuous,
+        });
+        vmSide = iface.port;
+      }
+      const sp = port(`${attach.device.id}[${nic.id}]`, attach.device);
+      connect(sp, vmSide);
+      if (attach.device instanceof VSwitch) {
+        const vp = attach.device.addPort(sp, attach.policy!, mac);
+        // Hypervisors put their uplinks in promiscuous mode (R2.3 modelling note), so do guests that ask.
+        vp.guestPromisc = hypervisor || nic.promiscuous;
+        if (nic.macLearn) vp.filter = new Set();
+      } else attach.device.addPort(sp);
+    }
+  }
+
+  // Stations.
+  for (const st of inv.stations.values()) {
+    const guest = new Guest(st.id, fabric, st.router, 'station');
+    net.guests.set(st.id, guest);
+    for (const n of st.nics) addInterface(guest, n.id, `${st.name}/${n.name}`, { mac: macToNumber(n.mac), ...optional(cidr(n.ip), n.gateway), vlan: n.vlan ?? 0, promiscuous: false }, 1000);
+  }
+
+  // Cables.
+  for (const l of inv.links) {
+    const a = net.ports.get(l.a);
+    const b = net.ports.get(l.b);
+    if (a && b) connect(a, b);
+  }
+  return net;
+}
+
+function optional(ip: { ip: number; prefix: number } | undefined, gateway: string | undefined): { ip?: { ip: number; prefix: number }; gateway?: number } {
+  return { ...(ip ? { ip } : {}), ...(gateway ? { gateway: ipToNumber(gateway) } : {}) };
+}
+
+/** Where a VM NIC plugs in on the host it runs on: the switch device and the port policy. */
+function attachment(inv: Inventory, host: Host, nic: VmNic, dvProxy: Map<string, VSwitch>, net: Network):
+  { device: VSwitch; policy: PortPolicy } | { device: LinuxBridge; policy?: undefined } | undefined {
+  const name = nic.network.name;
+  for (const s of host.vswitches) {
+    const pg = s.portgroups.find((p) => p.name === name);
+    if (pg) return { device: net.switches.get(s.id) as VSwitch, policy: standardPolicy(pg) };
+  }
+  const bridge = host.bridges.find((b) => b.name === name);
+  if (bridge) return { device: net.switches.get(bridge.id) as LinuxBridge };
+  for (const d of inv.dvswitches.values()) {
+    const pg = d.portgroups.find((p) => p.name === name);
+    const proxy = dvProxy.get(`${d.name}@${host.name}`);
+    if (pg && proxy) return { device: proxy, policy: dvPolicy(pg, d.version) };
+  }
+  return undefined;
+}
+
+function standardPolicy(pg: Portgroup): PortPolicy {
+  const vlan: VlanMode = pg.vlan === 0 ? { kind: 'none' } : pg.vlan === 4095 ? { kind: 'all' } : { kind: 'vst', vid: pg.vlan };
+  return {
+    portgroup: pg.name, vlan,
+    promiscuous: pg.security.promiscuous === 'accept', macChanges: pg.security.macChanges === 'accept', forgedTransmits: pg.security.forgedTransmits === 'accept',
+    active: pg.teaming.active, standby: pg.teaming.standby, teaming: pg.teaming.policy, learning: null,
+  };
+}
+
+/** Native MAC learning needs a vDS of version 6.6.0 or later (R4c.1). */
+function learningCapable(version: string): boolean {
+  const [a = 0, b = 0] = version.split('.').map(Number);
+  return a > 6 || (a === 6 && b >= 6);
+}
+
+function dvPolicy(pg: DvPortgroup, version: string): PortPolicy {
+  const vlan: VlanMode = pg.vlan.type === 'none' ? { kind: 'none' } : pg.vlan.type === 'vlan' ? { kind: 'vst', vid: pg.vlan.id } : { kind: 'trunk', allowed: allowedVlans(pg.vlan.ranges) };
+  const l = pg.macLearning;
+  return {
+    portgroup: pg.name, vlan,
+    promiscuous: pg.security.promiscuous === 'accept', macChanges: pg.security.macChanges === 'accept', forgedTransmits: pg.security.forgedTransmits === 'accept',
+    active: pg.teaming.active, standby: pg.teaming.standby, teaming: pg.teaming.policy,
+    learning: l.enabled && learningCapable(version) ? { allowUnicastFlooding: l.allowUnicastFlooding, limit: l.limit, limitPolicy: l.limitPolicy, agingMs: l.agingTimeS * 1000 } : null,
+  };
+}

@@ -1,0 +1,408 @@
+// The ESXi virtual switch: a standard vSwitch, or a host's proxy switch of a distributed switch
+// (same data plane, R6.5). Rule by rule from spec/network.md §1–§4: no learning (R1.1) — unicast
+// goes to the port whose registered MAC matches; VLAN contexts (§3); security policy (§2);
+// split horizon (R1.10); teaming picks one uplink per source port (§5); promiscuous copies
+// (R2.3); the MAC Learning dvFilter (§4a) and native vDS MAC learning (§4c).
+import { frameDst, frameSrc, isMulticastMac } from './codec/index.js';
+import type { Fabric, Device, Port } from './fabric.js';
+import type { DropReason } from './reasons.js';
+
+/** How a port group treats VLANs (§3): EST (0), VST (1–4094), all (4095) or vDS trunk ranges. */
+export type VlanMode = { kind: 'none' } | { kind: 'vst'; vid: number } | { kind: 'all' } | { kind: 'trunk'; allowed: Uint8Array };
+
+export interface PortPolicy {
+  /** the port group's name, for traces */
+  portgroup: string;
+  vlan: VlanMode;
+  promiscuous: boolean;
+  macChanges: boolean;
+  forgedTransmits: boolean;
+  /** teaming: active then standby uplink names, in failover order; policy */
+  active: string[];
+  standby: string[];
+  teaming: 'port-id' | 'mac-hash' | 'ip-hash' | 'explicit' | 'load-based';
+  /** vDS native MAC learning (§4c), or null */
+  learning: { allowUnicastFlooding: boolean; limit: number; limitPolicy: 'drop' | 'allow'; agingMs: number } | null;
+}
+
+export interface SwitchSettings {
+  reversePathFwdCheck: boolean;
+  reversePathFwdCheckPromisc: boolean;
+  /** forged transmits compare with the effective (default) or initial MAC (R2.5 CONFLICT) */
+  forgedCompareInitial: boolean;
+  /** R1.12 [L]: a port takes broadcast only from its own uplink when several are active */
+  duplicateSuppression: boolean;
+  /** R4c.8 [L]: a learned (or learnable) source MAC passes the forged-transmit check */
+  macLearningBypassesForged: boolean;
+}
+
+/** A non-uplink port: a VM vNIC, a VMkernel port, or a nested hypervisor's vmnic. */
+export class VPort {
+  effectiveMac: number;
+  /** the guest put its NIC in promiscuous mode (nested hypervisors always do, R2.3 note) */
+  guestPromisc = false;
+  /** MACs learned on this port by the dvFilter (never age, R4a.3), or null without it */
+  filter: Set<number> | null = null;
+  /** native MAC learning: how many MACs this port has learned (R4c.6) */
+  learnedCount = 0;
+  selected: Port | null = null;
+
+  constructor(
+    readonly port: Port,
+    readonly index: number,
+    readonly policy: PortPolicy,
+    readonly initialMac: number,
+  ) {
+    this.effectiveMac = initialMac;
+  }
+
+  /** The MAC the switch delivers unicast to (R2.6), or -1 when it receives nothing. */
+  get registeredMac(): number {
+    if (this.effectiveMac === this.initialMac) return this.initialMac;
+    return this.policy.macChanges ? this.effectiveMac : -1;
+  }
+}
+
+interface Learned {
+  vp: VPort;
+  t: number;
+}
+
+export class VSwitch implements Device {
+  readonly kind: string;
+  readonly vports: VPort[] = [];
+  readonly uplinks: Port[] = [];
+  private readonly uplinkByName = new Map<string, Port>();
+  private readonly byPort = new Map<Port, VPort>();
+  /** registered MAC → port(s) (config-based, R1.1) */
+  private registered = new Map<number, VPort | VPort[]>();
+  private promiscuous: VPort[] = [];
+  /** native MAC learning table (§4c) */
+  readonly learned = new Map<number, Learned>();
+  /** sources recently sent out of an uplink by local ports (R1.11 b) */
+  private readonly sentOut = new Map<number, number>();
+  private dirty = true;
+
+  constructor(
+    readonly id: string,
+    readonly fabric: Fabric,
+    readonly settings: SwitchSettings,
+    distributed = false,
+  ) {
+    this.kind = distributed ? 'dvswitch' : 'vswitch';
+  }
+
+  addUplink(port: Port, name: string): void {
+    this.uplinks.push(port);
+    this.uplinkByName.set(name, port);
+  }
+
+  addPort(port: Port, policy: PortPolicy, mac: number): VPort {
+    const vp = new VPort(port, this.vports.length, policy, mac);
+    this.vports.push(vp);
+    this.byPort.set(port, vp);
+    this.dirty = true;
+    return vp;
+  }
+
+  /** Call after changing a port's MAC, promiscuous request or policy. */
+  invalidate(): void {
+    this.dirty = true;
+  }
+
+  private refresh(): void {
+    const reg = new Map<number, VPort | VPort[]>();
+    const promisc: VPort[] = [];
+    for (const vp of this.vports) {
+      const mac = vp.registeredMac;
+      if (mac >= 0) {
+        const prior = reg.get(mac);
+        reg.set(mac, prior === undefined ? vp : Array.isArray(prior) ? [...prior, vp] : [prior, vp]);
+      }
+      if (vp.policy.promiscuous && vp.guestPromisc) promisc.push(vp);
+      vp.selected = null;
+    }
+    this.registered = reg;
+    this.promiscuous = promisc;
+    this.dirty = false;
+  }
+
+  receive(port: Port, frame: Uint8Array, vid: number, t: number): void {
+    if (this.dirty) this.refresh();
+    if (frame.length < 14) {
+      this.fabric.drop(port, 'malformed', vid);
+      return;
+    }
+    const vp = this.byPort.get(port);
+    if (vp === undefined) this.fromUplink(port, frame, vid, t);
+    else this.fromLocal(vp, frame, vid, t);
+  }
+
+  // ---- a frame from a VM, VMkernel port or nested hypervisor ---------------------------------
+
+  private fromLocal(src: VPort, frame: Uint8Array, guestVid: number, t: number): void {
+    const f = this.fabric;
+    const p = src.policy;
+    // VLAN context at ingress (§3).
+    let ctx: number;
+    switch (p.vlan.kind) {
+      case 'none':
+      case 'vst':
+        if (guestVid !== 0) return this.dropAt(src.port, 'tagged-on-vst', guestVid);
+        ctx = p.vlan.kind === 'vst' ? p.vlan.vid : 0;
+        break;
+      case 'all':
+        ctx = guestVid;
+        break;
+      case 'trunk':
+        if (p.vlan.allowed[guestVid] !== 1) return this.dropAt(src.port, 'vlan-mismatch', guestVid, 'R3.7');
+        ctx = guestVid;
+        break;
+    }
+    const srcMac = frameSrc(frame);
+    // Native MAC learning (§4c): learn the source, within the port's limit (R4c.6).
+    let learnable = false;
+    if (p.learning !== null && srcMac !== src.initialMac && !isMulticastMac(srcMac)) {
+      const known = this.learned.get(srcMac);
+      if (known !== undefined && known.vp === src) {
+        known.t = t;
+        learnable = true;
+      } else if (src.learnedCount < p.learning.limit) {
+        if (known !== undefined) known.vp.learnedCount--;
+        this.learned.set(srcMac, { vp: src, t });
+        src.learnedCount++;
+        learnable = true;
+        f.trace(this, src.port, 'learn', ctx, 'R4c.3');
+      } else if (p.learning.limitPolicy === 'drop') {
+        return this.dropAt(src.port, 'mac-limit', ctx);
+      }
+    }
+    // Forged transmits (R2.5): checked at port ingress, before anyone sees the frame.
+    if (!p.forgedTransmits) {
+      const own = this.settings.forgedCompareInitial ? src.initialMac : src.effectiveMac;
+      if (srcMac !== own && !(learnable && this.settings.macLearningBypassesForged)) return this.dropAt(src.port, 'forged-transmit', ctx);
+    }
+    // The dvFilter learns what the nested hypervisor sends (§4a, R4a.6).
+    if (src.filter !== null && !isMulticastMac(srcMac)) src.filter.add(srcMac);
+    f.trace(this, src.port, 'ingress', ctx, INGRESS_RULE[p.vlan.kind]);
+
+    const dst = frameDst(frame);
+    if (isMulticastMac(dst)) {
+      // R1.6/R1.7: every other local port admitting the VLAN, plus one uplink.
+      // (Promiscuous ports admitting the VLAN are among them: no extra copy.)
+      for (const vp of this.vports) if (vp !== src && admits(vp.policy.vlan, ctx) && vp.registeredMac >= 0) this.deliver(vp, frame, ctx, t, 'flood', 'R1.6');
+      this.toUplink(src, frame, ctx, t, srcMac);
+      return;
+    }
+    const local = this.lookup(dst, ctx);
+    if (local !== null) {
+      // R1.2: known local unicast stays local.
+      if (local !== src) this.deliver(local, frame, ctx, t, 'forward', 'R1.2');
+      this.promiscuousCopies(src, frame, ctx, t, dst, local);
+      return;
+    }
+    const learnedAt = this.learnedPort(dst, t);
+    if (learnedAt !== null && learnedAt !== src && admits(learnedAt.policy.vlan, ctx)) {
+      this.deliver(learnedAt, frame, ctx, t, 'forward', 'R4c.4');
+      return;
+    }
+    // R1.5: unknown unicast leaves on the one teaming-selected uplink, plus promiscuous copies
+    // and the flood to MAC-learning ports that allow it (R4c.5).
+    this.toUplink(src, frame, ctx, t, srcMac);
+    this.learningFlood(src, frame, ctx, t);
+    this.promiscuousCopies(src, frame, ctx, t, dst, null);
+  }
+
+  // ---- a frame from the physical network -----------------------------------------------------
+
+  private fromUplink(uplink: Port, frame: Uint8Array, ctx: number, t: number): void {
+    const f = this.fabric;
+    f.trace(this, uplink, 'ingress', ctx, 'R1.9');
+    const dst = frameDst(frame);
+    const srcMac = frameSrc(frame);
+    if (isMulticastMac(dst)) {
+      // R1.11 (a): our own broadcast coming back from the physical switch.
+      if (this.settings.reversePathFwdCheck) {
+        const owner = this.lookup(srcMac, -1);
+        if (owner !== null && !(owner.policy.promiscuous && owner.guestPromisc)) return this.dropAt(uplink, 'reverse-path', ctx);
+      }
+      const several = this.activeUplinkCount() > 1;
+      for (const vp of this.vports) {
+        if (!admits(vp.policy.vlan, ctx) || vp.registeredMac < 0) continue;
+        // R1.12 [L]: with several active uplinks a port takes broadcast only from its own.
+        if (several && this.settings.duplicateSuppression && this.selectUplink(vp, srcMac) !== uplink) continue;
+        if (vp.policy.promiscuous && vp.guestPromisc && this.echoBlocked(srcMac, t)) continue;
+        this.deliver(vp, frame, ctx, t, 'flood', 'R1.9');
+      }
+      return;
+    }
+    const local = this.lookup(dst, ctx);
+    if (local !== null) {
+      this.deliver(local, frame, ctx, t, 'forward', 'R1.8');
+      this.promiscuousCopies(null, frame, ctx, t, dst, local);
+      return;
+    }
+    const learnedAt = this.learnedPort(dst, t);
+    if (learnedAt !== null && admits(learnedAt.policy.vlan, ctx)) {
+      this.deliver(learnedAt, frame, ctx, t, 'forward', 'R4c.4');
+      return;
+    }
+    // R1.8: unicast to an unregistered MAC reaches no ordinary port.
+    const copies = this.promiscuousCopies(null, frame, ctx, t, dst, null, srcMac) + this.learningFlood(null, frame, ctx, t);
+    if (copies === 0) this.dropAt(uplink, 'unknown-unicast-dst', ctx);
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------
+
+  private lookup(mac: number, ctx: number): VPort | null {
+    const hit = this.registered.get(mac);
+    if (hit === undefined) return null;
+    if (!Array.isArray(hit)) return ctx < 0 || admits(hit.policy.vlan, ctx) ? hit : null;
+    for (const vp of hit) if (ctx < 0 || admits(vp.policy.vlan, ctx)) return vp;
+    return null;
+  }
+
+  private learnedPort(mac: number, t: number): VPort | null {
+    const e = this.learned.get(mac);
+    if (e === undefined) return null;
+    const learning = e.vp.policy.learning;
+    if (learning !== null && t - e.t > learning.agingMs) {
+      // R4c.7: unused for the aging period → forgotten.
+      this.learned.delete(mac);
+      e.vp.learnedCount--;
+      return null;
+    }
+    return e.vp;
+  }
+
+  /** Copies for ports in promiscuous mode (R2.3), filtered by the dvFilter (R4a.6). */
+  private promiscuousCopies(src: VPort | null, frame: Uint8Array, ctx: number, t: number, dst: number, target: VPort | null, echoSrc = -1): number {
+    let n = 0;
+    for (const vp of this.promiscuous) {
+      if (vp === src || vp === target || !admits(vp.policy.vlan, ctx)) continue;
+      if (vp.filter !== null && !isMulticastMac(dst) && !vp.filter.has(dst) && this.filteredElsewhere(dst)) continue;
+      if (echoSrc >= 0 && this.echoBlocked(echoSrc, t)) continue;
+      this.deliver(vp, frame, ctx, t, 'copy-promiscuous', 'R2.3');
+      n++;
+    }
+    return n;
+  }
+
+  /** R4a.6 [L]: a unicast learned by no dvFilter is delivered (fail-open). */
+  private filteredElsewhere(dst: number): boolean {
+    for (const vp of this.promiscuous) if (vp.filter !== null && vp.filter.has(dst)) return true;
+    return false;
+  }
+
+  /** R4c.5: unknown unicast floods to ports with MAC learning and flooding on. */
+  private learningFlood(src: VPort | null, frame: Uint8Array, ctx: number, t: number): number {
+    let n = 0;
+    for (const vp of this.vports) {
+      const l = vp.policy.learning;
+      if (vp === src || l === null || !l.allowUnicastFlooding || !admits(vp.policy.vlan, ctx)) continue;
+      if (vp.policy.promiscuous && vp.guestPromisc) continue; // already had its promiscuous copy
+      this.deliver(vp, frame, ctx, t, 'flood', 'R4c.5');
+      n++;
+    }
+    return n;
+  }
+
+  /** R1.11 (b): with ReversePathFwdCheckPromisc, our own frames coming back skip promiscuous ports. */
+  private echoBlocked(srcMac: number, t: number): boolean {
+    if (!this.settings.reversePathFwdCheckPromisc) return false;
+    const sent = this.sentOut.get(srcMac);
+    return sent !== undefined && t - sent < 1000;
+  }
+
+  private deliver(vp: VPort, frame: Uint8Array, ctx: number, t: number, action: 'forward' | 'flood' | 'copy-promiscuous', rule: string): void {
+    if (!admits(vp.policy.vlan, ctx)) return;
+    const egressVid = vp.policy.vlan.kind === 'all' || vp.policy.vlan.kind === 'trunk' ? ctx : 0;
+    const f = this.fabric;
+    if (f.tracer !== null) {
+      f.trace(this, vp.port, action, ctx, rule);
+      if (egressVid === 0 && ctx !== 0) f.trace(this, vp.port, 'untag', ctx, 'R3.3');
+    }
+    f.transmit(vp.port, frame, egressVid, t);
+  }
+
+  private activeUplinkCount(): number {
+    let n = 0;
+    for (const u of this.uplinks) if (u.up && u.peer !== null && u.peer.up) n++;
+    return n;
+  }
+
+  /** The uplink teaming selects for a port (§5): active in order, then standby; none if all down. */
+  selectUplink(vp: VPort, srcMac: number): Port | null {
+    const p = vp.policy;
+    const alive = (name: string) => {
+      const u = this.uplinkByName.get(name);
+      return u !== undefined && u.up && u.peer !== null && u.peer.up ? u : null;
+    };
+    const candidates: Port[] = [];
+    for (const n of p.active) { const u = alive(n); if (u) candidates.push(u); }
+    if (candidates.length === 0) for (const n of p.standby) { const u = alive(n); if (u) { candidates.push(u); break; } }
+    if (candidates.length === 0) return null;
+    switch (p.teaming) {
+      case 'explicit':
+        return candidates[0]!; // R5.6
+      case 'mac-hash':
+        return candidates[macHash(srcMac) % candidates.length]!; // R5.3 [L]
+      default:
+        return candidates[vp.index % candidates.length]!; // R5.2 [L]: port id mod uplinks
+    }
+  }
+
+  private toUplink(src: VPort, frame: Uint8Array, ctx: number, t: number, srcMac: number): void {
+    const uplink = this.selectUplink(src, srcMac);
+    if (uplink === null) {
+      if (this.uplinks.length > 0 || src.policy.active.length > 0) this.dropAt(src.port, 'no-active-uplink', ctx);
+      return;
+    }
+    if (this.settings.reversePathFwdCheckPromisc) this.sentOut.set(srcMac, t);
+    const f = this.fabric;
+    if (f.tracer !== null) {
+      f.trace(this, uplink, 'forward', ctx, 'R1.13');
+      if (ctx !== 0) f.trace(this, uplink, 'tag', ctx, 'R3.4');
+    }
+    f.transmit(uplink, frame, ctx, t);
+  }
+
+  private dropAt(port: Port, reason: DropReason, vid: number, rule?: string): void {
+    if (rule !== undefined && this.fabric.tracer !== null) {
+      this.fabric.trace(this, port, 'drop', vid, rule, reason);
+      return;
+    }
+    this.fabric.drop(port, reason, vid);
+  }
+
+  /** The port of a vNIC / vmknic, by the fabric port on the switch side. */
+  portFor(port: Port): VPort | undefined {
+    return this.byPort.get(port);
+  }
+
+  /** Learned (§4c) and dvFilter (§4a) entries, and registered MACs, for `nestlab macs`. */
+  table(now: number): Array<{ mac: number; port: string; portgroup: string; type: 'registered' | 'learned' | 'dvfilter'; ageS?: number }> {
+    if (this.dirty) this.refresh();
+    const out: Array<{ mac: number; port: string; portgroup: string; type: 'registered' | 'learned' | 'dvfilter'; ageS?: number }> = [];
+    for (const vp of this.vports) if (vp.registeredMac >= 0) out.push({ mac: vp.registeredMac, port: vp.port.peer?.id ?? vp.port.id, portgroup: vp.policy.portgroup, type: 'registered' });
+    for (const [mac, e] of this.learned) out.push({ mac, port: e.vp.port.peer?.id ?? e.vp.port.id, portgroup: e.vp.policy.portgroup, type: 'learned', ageS: (now - e.t) / 1000 });
+    for (const vp of this.vports) for (const mac of vp.filter ?? []) out.push({ mac, port: vp.port.peer?.id ?? vp.port.id, portgroup: vp.policy.portgroup, type: 'dvfilter' });
+    return out;
+  }
+}
+
+/** The VLAN rule that sets a frame's context when it enters from a local port (§3). */
+const INGRESS_RULE: Record<VlanMode['kind'], string> = { none: 'R3.2', vst: 'R3.4', all: 'R3.6', trunk: 'R3.7' };
+
+export function admits(v: VlanMode, ctx: number): boolean {
+  switch (v.kind) {
+    case 'none': return ctx === 0;
+    case 'vst': return ctx === v.vid;
+    case 'all': return true;
+    case 'trunk': return v.allowed[ctx] === 1;
+  }
+}
+
+function macHash(mac: number): number {
+  return ((mac % 0x1000000) ^ Math.floor(mac / 0x1000000)) >>> 0;
+}

@@ -1,0 +1,1098 @@
+// The test scenarios of spec/network.md §10, one test each, built from small lab files and run on
+// the frame-level data plane (src/net): topology from `buildNetwork`, traffic from `ping`/`trace`
+// or crafted frames put on a port with `fabric.transmit`, observations from port counters, a
+// `Recorder` (device / port / action / rule / reason per hop) and capture hooks. Every test names
+// the rule ids it checks. Rules tagged [L] in the spec are the simulator's documented modelling
+// choices (R1.11 algorithm, R1.12, R4a.6, R5.2 hash) and are said so where a test leans on them.
+// Scenarios needing what the simulator does not model yet are `test.todo`, naming the missing piece.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadLabText } from '../src/plan/load.js';
+import type { Inventory } from '../src/model/inventory.js';
+import { buildNetwork, type Network } from '../src/net/topology.js';
+import { endpoint, ping, targetIp, trace } from '../src/net/probe.js';
+import { Recorder, type TracedFrame } from '../src/net/trace.js';
+import { VSwitch } from '../src/net/vswitch.js';
+import { LinuxBridge } from '../src/net/bridge.js';
+import { PhysicalSwitch } from '../src/net/pswitch.js';
+import type { Port } from '../src/net/fabric.js';
+import { DROP_BASE, REASON_INDEX, RX, TX, type DropReason } from '../src/net/reasons.js';
+import { BROADCAST_MAC, buildEthernet, frameDst, frameSrc, macToNumber } from '../src/net/codec/index.js';
+
+const ROOT = join(import.meta.dirname, '..');
+
+// ---- building labs ----------------------------------------------------------------------------
+
+interface Lab {
+  inv: Inventory;
+  net: Network;
+}
+
+function lab(text: string, file = 'scenario.yaml'): Lab {
+  const l = loadLabText(file, text);
+  if (!l.ok) throw new Error(`lab does not load: ${JSON.stringify(l.errors.map((e) => e.message), null, 2)}\n${text}`);
+  const inv = l.inventory;
+  const net = buildNetwork(inv, { vm: (n) => ({ on: inv.vms.get(n)!.power === 'on', host: inv.vms.get(n)!.host }) });
+  return { inv, net };
+}
+
+/** MACs of the scenario actors, as in spec §7: guests 00:50:56:…, nested VMs 00:0c:29:…, external 02:…. */
+const MAC: Record<string, string> = {
+  a: '00:50:56:00:00:0a', b: '00:50:56:00:00:0b', c: '00:50:56:00:00:0c', d: '00:50:56:00:00:0d',
+  p: '00:50:56:00:00:0e', r: '00:50:56:00:00:1e',
+  h: '02:00:00:00:00:11', h10: '02:00:00:00:00:12', h2: '02:00:00:00:00:13',
+  l1: '00:50:56:00:01:e0', l1b: '00:50:56:00:01:f0', kvm1: '00:50:56:00:02:e0',
+  v: '00:0c:29:00:00:0a', w: '00:0c:29:00:00:0b', k1: '52:54:00:00:00:01', k2: '52:54:00:00:00:02',
+};
+const m = (name: string): number => macToNumber(MAC[name] ?? name);
+const FOREIGN = macToNumber('00:11:22:33:44:55');
+
+/** A VM line: `vm('a', 'X', "ip: 10.0.0.1/24")`. */
+function vm(name: string, network: string, extra = '', host = 'esx1'): string {
+  return `  - { name: ${name}, host: ${host}, cpus: 1, memory: 1GB, nics: [{ network: ${network}, mac: '${MAC[name]}'${extra ? `, ${extra}` : ''} }] }`;
+}
+
+interface HostLab {
+  /** lab `settings:` as a YAML flow map */
+  settings?: string;
+  /** number of uplinks vmnic0… on psw/p1… (trunks, native 1, all VLANs) */
+  uplinks?: number;
+  /** extra vSwitch0 keys, e.g. `security: { forgedTransmits: reject }` */
+  switchExtra?: string;
+  /** port groups of vSwitch0, as YAML flow maps */
+  portgroups?: string[];
+  /** the whole `switches:` list of esx1 instead of vSwitch0 (lines indented 6) */
+  switches?: string;
+  /** NICs of esx1 instead of the default (lines indented 6) */
+  nics?: string;
+  vms: string[];
+  /** more psw ports and stations */
+  ports?: string[];
+  stations?: string[];
+  /** top-level extras (vcenter, distributedSwitches), verbatim */
+  top?: string;
+}
+
+/**
+ * One physical switch `psw` (p1…p4 trunks toward esx1, p10 access VLAN 1 with station h, p11
+ * access VLAN 10 with station h10), one ESXi host esx1 with vSwitch0, and VMs.
+ */
+function hostLab(o: HostLab): string {
+  const n = o.uplinks ?? 1;
+  const uplinks = Array.from({ length: n }, (_, i) => `vmnic${i}`);
+  const nics = o.nics ?? uplinks.map((u, i) => `      - { name: ${u}, mac: '00:10:00:00:00:0${i}', connect: psw/p${i + 1} }`).join('\n');
+  const switches = o.switches ?? [
+    '      - name: vSwitch0',
+    `        uplinks: [${uplinks.join(', ')}]`,
+    ...(o.switchExtra ? [`        ${o.switchExtra}`] : []),
+    '        portgroups:',
+    ...(o.portgroups ?? ['{ name: X }']).map((pg) => `          - ${pg}`),
+  ].join('\n');
+  return `
+lab: scenario
+settings: ${o.settings ?? '{}'}
+network:
+  switches:
+    - name: psw
+      ports:
+        p1: { mode: trunk, native: 1, allowed: all }
+        p2: { mode: trunk, native: 1, allowed: all }
+        p3: { mode: trunk, native: 1, allowed: all }
+        p4: { mode: trunk, native: 1, allowed: all }
+        p10: { mode: access, vlan: 1 }
+        p11: { mode: access, vlan: 10 }
+${(o.ports ?? []).map((p) => `        ${p}`).join('\n')}
+  stations:
+    - { name: h, nics: [{ name: eth0, mac: '${MAC.h}', ip: 10.0.0.100/24, connect: psw/p10 }] }
+    - { name: h10, nics: [{ name: eth0, mac: '${MAC.h10}', ip: 10.0.10.100/24, connect: psw/p11 }] }
+${(o.stations ?? []).map((s) => `    ${s}`).join('\n')}
+${o.top ?? ''}
+hosts:
+  - name: esx1
+    cpu: xeon-e3-1230-v3
+    memory: 128GB
+    nics:
+${nics}
+    switches:
+${switches}
+vms:${o.vms.length ? `\n${o.vms.join('\n')}` : ' []'}
+`;
+}
+
+interface NestedLab {
+  /** the outer switch: a standard vSwitch, or a vDS (version `dvsVersion`, default 6.6.0) */
+  l0: 'vss' | 'vds';
+  dvsVersion?: string;
+  /** Nest-PG's security, as a YAML flow map (absent: the switch's defaults) */
+  security?: string;
+  /** Nest-DVPG MAC learning, as a YAML flow map (vds only) */
+  learning?: string;
+  /** R sits on its own port group VM-PG (same VLAN 0) instead of Nest-PG */
+  rSeparate?: boolean;
+  /** a second nested ESXi l1b with nested VM w */
+  l1b?: boolean;
+  /** the ESXi MAC Learning dvFilter on the nested hosts' outer vNICs (§4a) */
+  macLearn?: boolean;
+  /** a second VMkernel port vmk1 in l1 (MAC generated, §7.6) */
+  vmk1?: boolean;
+  /** a nested KVM host kvm1 with br0 and guests k1, k2 (§8) instead of nothing */
+  kvm?: boolean;
+  /** lab settings */
+  settings?: string;
+}
+
+function nestedEsxi(name: string, vmName: string, vmIp: string, mgmtIp: string, o: NestedLab): string {
+  return `
+  - name: ${name}
+    host: l0
+    cpus: 2
+    memory: 8GB
+    hardwareVersion: 20
+    exposeHardwareVirtualization: true
+    nics: [{ network: Nest-PG, mac: '${MAC[name]}'${o.macLearn ? ', macLearn: true' : ''} }]
+    nested:
+      hypervisor: esxi
+      switches:
+        - name: vSwitch0
+          uplinks: [vmnic0]
+          portgroups:
+            - name: Management Network
+              vmkernel:
+                - { name: vmk0, ip: ${mgmtIp} }
+${o.vmk1 && name === 'l1' ? '                - { name: vmk1, ip: 10.0.0.12/24 }' : ''}
+            - { name: VM Network }
+${vm(vmName, 'VM Network', `ip: ${vmIp}`, name)}`;
+}
+
+/**
+ * The common topology of spec §7: psw (p1 trunk → L0 vmnic0, p10 access VLAN 1 → station h),
+ * L0 `l0` with Nest-PG (VLAN 0) on a vSS or a vDS, regular VM r, nested ESXi l1 (vmk0 = vmnic0's
+ * MAC, R1.16) with nested VM v on "VM Network"; optionally l1b with w, or a nested KVM host.
+ */
+function nestedLab(o: NestedLab): string {
+  const sec = o.security ? `, security: ${o.security}` : '';
+  const vss = `
+    switches:
+      - name: vSwitch0
+        uplinks: [vmnic0]
+        portgroups:
+          - { name: Nest-PG${sec} }
+          - { name: VM-PG }`;
+  const vds = `
+vcenter: external
+distributedSwitches:
+  - name: dvs
+    version: '${o.dvsVersion ?? '6.6.0'}'
+    members: [{ host: l0, uplinks: [vmnic0] }]
+    portgroups:
+      - { name: Nest-PG${sec}${o.learning ? `, macLearning: ${o.learning}` : ''} }
+      - { name: VM-PG }`;
+  const kvm = `
+  - name: kvm1
+    host: l0
+    cpus: 2
+    memory: 4GB
+    hardwareVersion: 20
+    exposeHardwareVirtualization: true
+    nics: [{ network: Nest-PG, mac: '${MAC.kvm1}' }]
+    nested:
+      hypervisor: kvm
+      switches: [{ name: br0, uplinks: [eth0] }]
+${vm('k1', 'br0', 'ip: 10.0.0.41/24', 'kvm1')}
+${vm('k2', 'br0', 'ip: 10.0.0.42/24', 'kvm1')}`;
+  return `
+lab: nested
+settings: ${o.settings ?? '{}'}
+network:
+  switches:
+    - name: psw
+      ports:
+        p1: { mode: trunk, native: 1, allowed: all }
+        p10: { mode: access, vlan: 1 }
+  stations:
+    - { name: h, nics: [{ name: eth0, mac: '${MAC.h}', ip: 10.0.0.100/24, connect: psw/p10 }] }
+hosts:
+  - name: l0
+    cpu: xeon-gold-6130
+    memory: 256GB
+    nics: [{ name: vmnic0, mac: '00:10:00:00:00:00', connect: psw/p1 }]${o.l0 === 'vss' ? vss : ''}
+${o.l0 === 'vds' ? vds : ''}
+vms:
+${vm('r', o.rSeparate ? 'VM-PG' : 'Nest-PG', 'ip: 10.0.0.30/24', 'l0')}
+${o.kvm ? kvm : nestedEsxi('l1', 'v', '10.0.0.21/24', '10.0.0.11/24', o)}
+${o.l1b ? nestedEsxi('l1b', 'w', '10.0.0.22/24', '10.0.0.13/24', o) : ''}
+`;
+}
+
+// ---- driving and observing ----------------------------------------------------------------
+
+/** A port by interface name (`a/nic0`, `h/eth0`, `esx1/vmk0`) or port id (`nic:esx1/vmnic0`). */
+function portOf(net: Network, name: string): Port {
+  const p = net.interfaces.get(name)?.iface.port ?? net.ports.get(name);
+  if (!p) throw new Error(`no port ${name}; have ${[...net.ports.keys()].join(', ')}`);
+  return p;
+}
+
+/** The switch-side port of a vNIC / vmknic: `${switchId}[${nicId}]`. */
+function swPort(net: Network, switchId: string, nicId: string): Port {
+  return portOf(net, `${switchId}[${nicId}]`);
+}
+
+function vswitch(net: Network, id: string): VSwitch {
+  const s = net.switches.get(id);
+  assert.ok(s instanceof VSwitch, `${id} is a vSwitch (have ${[...net.switches.keys()].join(', ')})`);
+  return s;
+}
+
+/** A test frame (local experimental EtherType 0x88b5: guests take it in and answer nothing). */
+function eth(src: number, dst: number): Uint8Array {
+  return buildEthernet({ dst, src, etherType: 0x88b5, payload: new Uint8Array(46) });
+}
+
+/** Put `frame` on the wire from a port (a guest interface by default sends with its own VLAN). */
+function send(net: Network, from: string, frame: Uint8Array, vid?: number): void {
+  const p = portOf(net, from);
+  const v = vid ?? net.interfaces.get(from)?.iface.vlan ?? 0;
+  net.fabric.tracer?.begin(from, p.id, frame, v);
+  net.fabric.transmit(p, frame, v, net.fabric.now);
+}
+
+/** Counter deltas of every port from now on. */
+function watch(net: Network) {
+  const base = new Map<Port, Float64Array>();
+  for (const p of net.ports.values()) base.set(p, p.counters.slice());
+  const d = (name: string, slot: number) => {
+    const p = portOf(net, name);
+    return p.counters[slot]! - (base.get(p)?.[slot] ?? 0);
+  };
+  return {
+    /** frames that arrived at the port (for a guest interface: what its switch delivered to it) */
+    rx: (name: string) => d(name, RX),
+    /** frames sent out of the port (for an uplink: what left the host) */
+    tx: (name: string) => d(name, TX),
+    drop: (name: string, reason: DropReason) => d(name, DROP_BASE + REASON_INDEX[reason]),
+  };
+}
+
+interface Seen {
+  t: number;
+  vid: number;
+  src: number;
+  dst: number;
+}
+
+/** Frames a port receives and sends, with their outer VLAN. */
+function tap(net: Network, name: string): { rx: Seen[]; tx: Seen[] } {
+  const p = portOf(net, name);
+  const seen = { rx: [] as Seen[], tx: [] as Seen[] };
+  let lastRx = p.counters[RX]!;
+  // Fabric.transmit counts TX (sender) or RX (receiver) right before calling the hook.
+  p.capture = (t, frame, vid) => {
+    const s = { t, vid, src: frameSrc(frame), dst: frameDst(frame) };
+    if (p.counters[RX] !== lastRx) {
+      lastRx = p.counters[RX]!;
+      seen.rx.push(s);
+    } else seen.tx.push(s);
+  };
+  return seen;
+}
+
+/** Record what `fn` puts on the wire, hop by hop. */
+function record(net: Network, fn: () => void): TracedFrame[] {
+  const rec = new Recorder();
+  net.fabric.tracer = rec;
+  try {
+    fn();
+    rec.close();
+  } finally {
+    net.fabric.tracer = null;
+  }
+  return rec.frames;
+}
+
+/** The drop a frame met at `device`, as a trace names it (device, port, rule, reason). */
+function dropAt(f: TracedFrame | undefined, device: string): { device: string; port: string; rule: string; reason: string } | undefined {
+  const h = f?.hops.find((x) => x.action === 'drop' && x.device === device);
+  return h && { device: h.device, port: h.port, rule: h.rule, reason: h.reason };
+}
+
+function pingOk(net: Network, from: string, to: string, count = 2): number {
+  return ping(net, endpoint(net, from), targetIp(net, to), { count }).received;
+}
+
+/** Advance virtual time by `ms`, running whatever guests scheduled. */
+function advance(net: Network, ms: number): void {
+  net.fabric.runUntil(net.fabric.now + ms);
+}
+
+const S1 = 'vswitch:esx1/vSwitch0';
+const UP0 = 'nic:esx1/vmnic0';
+const UP1 = 'nic:esx1/vmnic1';
+const UP2 = 'nic:esx1/vmnic2';
+const PSW_P1 = 'switchport:psw/p1';
+
+// ================================================================================================
+// §1 forwarding
+// ================================================================================================
+
+test('§10.1 local known unicast stays on the vSwitch, nothing on vmnic0 (R1.2)', () => {
+  const { net } = lab(hostLab({ vms: [vm('a', 'X'), vm('b', 'X')] }));
+  const w = watch(net);
+  send(net, 'a/nic0', eth(m('a'), m('b')));
+  assert.equal(w.rx('b/nic0'), 1, 'delivered to B');
+  assert.equal(w.tx(UP0), 0, 'no frame on vmnic0');
+  assert.equal(w.rx(PSW_P1), 0, 'the physical switch sees nothing');
+});
+
+test('§10.2 cross-port-group same VLAN is delivered untagged, nothing on the uplink (R1.2)', () => {
+  const { net } = lab(hostLab({ portgroups: ['{ name: X, vlan: 10 }', '{ name: Y, vlan: 10 }'], vms: [vm('a', 'X'), vm('b', 'Y')] }));
+  const w = watch(net);
+  const atB = tap(net, 'b/nic0');
+  send(net, 'a/nic0', eth(m('a'), m('b')));
+  assert.equal(atB.rx.length, 1, 'delivered to B');
+  assert.equal(atB.rx[0]!.vid, 0, 'untagged');
+  assert.equal(w.tx(UP0), 0, 'nothing on the uplink');
+});
+
+test('§10.3 cross-VLAN on one vSwitch: not delivered, one frame out vmnic0 tagged 10 (R1.3, R1.5)', () => {
+  const { net } = lab(hostLab({ portgroups: ['{ name: X, vlan: 10 }', '{ name: Y, vlan: 20 }'], vms: [vm('a', 'X'), vm('b', 'Y')] }));
+  const w = watch(net);
+  const up = tap(net, UP0);
+  send(net, 'a/nic0', eth(m('a'), m('b')));
+  assert.equal(w.rx('b/nic0'), 0, 'not delivered to B');
+  assert.deepEqual(up.tx.map((f) => f.vid), [10], 'exactly one frame on vmnic0, tagged 10 (unknown in VLAN 10)');
+});
+
+test('§10.4 two vSwitches talk only through the physical switch; without an uplink, no path (R1.4)', () => {
+  const nics = [
+    "      - { name: vmnic0, mac: '00:10:00:00:00:00', connect: psw/p5 }",
+    "      - { name: vmnic1, mac: '00:10:00:00:00:01', connect: psw/p6 }",
+  ].join('\n');
+  const switches = (secondUplinks: string) => [
+    '      - { name: vSwitch0, uplinks: [vmnic0], portgroups: [{ name: PG0 }] }',
+    `      - { name: vSwitch1, uplinks: [${secondUplinks}], portgroups: [{ name: PG1 }] }`,
+  ].join('\n');
+  const ports = ['p5: { mode: access, vlan: 1 }', 'p6: { mode: access, vlan: 1 }'];
+  const vms = [vm('a', 'PG0', 'ip: 10.0.0.1/24'), vm('b', 'PG1', 'ip: 10.0.0.2/24')];
+
+  const { net } = lab(hostLab({ nics, switches: switches('vmnic1'), ports, vms }));
+  const w = watch(net);
+  send(net, 'a/nic0', eth(m('a'), m('b')));
+  assert.equal(w.tx(UP0), 1, 'the frame leaves vSwitch0 by its uplink');
+  assert.equal(w.tx('switchport:psw/p6'), 1, 'the physical switch forwards it to vSwitch1\'s uplink port');
+  assert.equal(w.rx('b/nic0'), 1, 'delivered to B');
+  assert.equal(pingOk(net, 'a', 'b'), 2, 'A pings B through the physical network');
+
+  const isolated = lab(hostLab({ nics, switches: switches(''), ports, vms })).net;
+  const w2 = watch(isolated);
+  send(isolated, 'a/nic0', eth(m('a'), m('b')));
+  assert.equal(w2.rx('b/nic0'), 0, 'vSwitch1 without uplink: no path');
+  assert.equal(pingOk(isolated, 'a', 'b'), 0);
+});
+
+test('§10.5 unknown unicast from uplink is dropped (R1.8)', () => {
+  const { net } = lab(hostLab({ vms: [vm('a', 'X'), vm('b', 'X')] }));
+  const w = watch(net);
+  const frames = record(net, () => send(net, 'h/eth0', eth(m('h'), FOREIGN)));
+  assert.equal(w.rx(UP0), 1, 'the physical switch floods it to the host');
+  assert.equal(w.rx('a/nic0') + w.rx('b/nic0'), 0, 'delivered to no port');
+  assert.equal(w.drop(UP0, 'unknown-unicast-dst'), 1, 'drop counter unknown-unicast-dst +1 (dropUnknownUnicast)');
+  assert.deepEqual(dropAt(frames[0], S1), { device: S1, port: UP0, rule: 'R1.8', reason: 'unknown-unicast-dst' }, 'the trace names the rule');
+});
+
+test('§10.6 no MAC learning: a forged source is not learned; promiscuous ports get copies (R1.1, R2.3)', () => {
+  const X = macToNumber('00:50:56:99:99:99');
+  const plain = lab(hostLab({ portgroups: ['{ name: X, security: { forgedTransmits: accept } }'], vms: [vm('a', 'X'), vm('b', 'X')] })).net;
+  send(plain, 'a/nic0', eth(X, m('h')));
+  const w = watch(plain);
+  send(plain, 'h/eth0', eth(m('h'), X));
+  assert.equal(w.tx(PSW_P1), 1, 'the physical switch learned X toward L0');
+  assert.equal(w.rx('a/nic0'), 0, 'not delivered to A: the vSwitch did not learn X');
+  assert.equal(w.drop(UP0, 'unknown-unicast-dst'), 1, 'dropped at L0 (R1.8)');
+
+  const promisc = lab(hostLab({
+    portgroups: ['{ name: X }', '{ name: P, security: { promiscuous: accept, forgedTransmits: accept } }'],
+    vms: [vm('a', 'P', 'promiscuous: true'), vm('c', 'P', 'promiscuous: true'), vm('b', 'X', 'promiscuous: true')],
+  })).net;
+  send(promisc, 'a/nic0', eth(X, m('h')));
+  const w2 = watch(promisc);
+  send(promisc, 'h/eth0', eth(m('h'), X));
+  assert.equal(w2.rx('a/nic0'), 1, 'A (P=A, guest promiscuous) gets it');
+  assert.equal(w2.rx('c/nic0'), 1, 'every other promiscuous port in the VLAN too');
+  assert.equal(w2.rx('b/nic0'), 0, 'B asked for promiscuous mode on a P=Reject port group: nothing');
+});
+
+test('§10.7 broadcast from a VM with 2 active uplinks: one copy per local port, one copy on one uplink (R1.6, R5.2)', () => {
+  const { net } = lab(hostLab({ uplinks: 2, vms: [vm('a', 'X'), vm('b', 'X'), vm('c', 'X')] }));
+  const sw = vswitch(net, S1);
+  const chosen = sw.selectUplink(sw.portFor(swPort(net, S1, 'vnic:a/0'))!, m('a'));
+  const w = watch(net);
+  send(net, 'a/nic0', eth(m('a'), BROADCAST_MAC));
+  assert.equal(w.rx('b/nic0'), 1, 'B gets one copy');
+  assert.equal(w.rx('c/nic0'), 1, 'C gets one copy');
+  assert.equal(w.rx('a/nic0'), 0, 'never returned to the sender');
+  assert.equal(w.tx(UP0) + w.tx(UP1), 1, 'exactly one copy on exactly one uplink');
+  assert.equal(chosen?.id, w.tx(UP0) === 1 ? UP0 : UP1, 'the one teaming selects for A\'s port');
+});
+
+test('§10.8 split horizon: a frame from one uplink never leaves by another (R1.10)', () => {
+  const text = hostLab({
+    uplinks: 2,
+    nics: [
+      "      - { name: vmnic0, mac: '00:10:00:00:00:00', connect: psw/p1 }",
+      "      - { name: vmnic1, mac: '00:10:00:00:00:01', connect: psw2/p1 }",
+    ].join('\n'),
+    vms: [vm('a', 'X')],
+  }).replace('  stations:', [
+    '    - name: psw2',
+    '      ports:',
+    '        p1: { mode: trunk, native: 1, allowed: all }',
+    '        p10: { mode: access, vlan: 1 }',
+    '  stations:',
+    `    - { name: h2, nics: [{ name: eth0, mac: '${MAC.h2}', ip: 10.0.0.101/24, connect: psw2/p10 }] }`,
+  ].join('\n'));
+  const { net } = lab(text);
+  // A's port is pinned to vmnic0 (port id 0). A port pinned to vmnic1 would not get H1's
+  // broadcast: the simulator applies R1.12 [L] (broadcast only from the port's own uplink) whenever
+  // several uplinks are active, even when they lead to disjoint networks as here.
+  const sw = vswitch(net, S1);
+  assert.equal(sw.selectUplink(sw.portFor(swPort(net, S1, 'vnic:a/0'))!, m('a'))?.id, UP0);
+  const w = watch(net);
+  send(net, 'h/eth0', eth(m('h'), BROADCAST_MAC));
+  assert.equal(w.rx(UP0), 1, 'the broadcast reaches L0 on vmnic0');
+  assert.equal(w.rx('a/nic0'), 1, 'delivered to the local VM in the VLAN');
+  assert.equal(w.tx(UP1), 0, 'never transmitted on vmnic1');
+  assert.equal(w.rx('h2/eth0'), 0, 'H2 behind the other physical switch never sees it');
+});
+
+test('§10.9 reverse-path check drops our broadcast coming back on the second uplink (R1.11 [L], R1.12 [L])', () => {
+  const vms = [vm('a', 'X'), vm('b', 'X')];
+  const { net } = lab(hostLab({ uplinks: 2, vms }));
+  const w = watch(net);
+  send(net, 'a/nic0', eth(m('a'), BROADCAST_MAC));
+  const [out, back] = w.tx(UP0) === 1 ? [UP0, UP1] : [UP1, UP0];
+  assert.equal(w.tx(out), 1, 'A\'s broadcast leaves by one uplink');
+  assert.equal(w.rx(back), 1, 'the physical switch floods it back into the other uplink');
+  assert.equal(w.drop(back, 'reverse-path'), 1, 'ReversePathFwdCheck=1: the returning copy is dropped');
+  assert.equal(w.rx('b/nic0'), 1, 'B receives A\'s broadcast once');
+  assert.equal(w.rx('a/nic0'), 0, 'A does not receive its own broadcast');
+
+  // With the check off, the copy coming back reaches the ports that take broadcasts from that
+  // uplink (B, port id 1, is pinned to the second uplink — R5.2/R1.12 [L]).
+  const off = lab(hostLab({ uplinks: 2, vms, settings: '{ reversePathFwdCheck: false }' })).net;
+  const sw = vswitch(off, S1);
+  const w2 = watch(off);
+  send(off, 'a/nic0', eth(m('a'), BROADCAST_MAC));
+  const back2 = w2.tx(UP0) === 1 ? UP1 : UP0;
+  assert.equal(sw.selectUplink(sw.portFor(swPort(off, S1, 'vnic:b/0'))!, m('b'))?.id, back2, 'B is pinned to the return uplink');
+  assert.equal(w2.drop(back2, 'reverse-path'), 0);
+  assert.equal(w2.rx('b/nic0'), 2, 'ReversePathFwdCheck=0: B receives a second copy');
+});
+
+// ================================================================================================
+// §2 security policy
+// ================================================================================================
+
+test('§10.10 promiscuous Reject: a guest in promiscuous mode still gets only its own frames (R2.3)', () => {
+  const { net } = lab(hostLab({ vms: [vm('a', 'X', 'promiscuous: true'), vm('r', 'X')] }));
+  const w = watch(net);
+  send(net, 'h/eth0', eth(m('h'), m('r')));
+  assert.equal(w.rx('r/nic0'), 1, 'R gets its frame');
+  assert.equal(w.rx('a/nic0'), 0, 'A receives nothing');
+});
+
+test('§10.11 promiscuous scope: the whole vSwitch, filtered by the port group\'s VLAN (R2.3)', () => {
+  const run = (yVlan: number) => {
+    const { net } = lab(hostLab({
+      portgroups: ['{ name: X, vlan: 10, security: { promiscuous: accept } }', `{ name: Y, vlan: ${yVlan} }`],
+      vms: [vm('a', 'X', 'promiscuous: true'), vm('b', 'Y'), vm('c', 'Y')],
+    }));
+    const w = watch(net);
+    send(net, 'b/nic0', eth(m('b'), m('c')));
+    return { c: w.rx('c/nic0'), a: w.rx('a/nic0'), uplink: w.tx(UP0) };
+  };
+  assert.deepEqual(run(10), { c: 1, a: 1, uplink: 0 }, 'Y on VLAN 10: C gets it, A gets a copy, nothing on the uplink');
+  assert.deepEqual(run(20), { c: 1, a: 0, uplink: 0 }, 'Y on VLAN 20: A gets nothing');
+});
+
+/** The guest OS changes its MAC (what `nestlab` does for a guest MAC change). */
+function changeMac(net: Network, iface: string, mac: number): void {
+  const i = net.interfaces.get(iface)!;
+  i.guest.setMac(i.iface, mac);
+  for (const s of net.switches.values()) if (s instanceof VSwitch) s.invalidate();
+}
+
+test('§10.13 MAC address changes Reject: every inbound frame to the port is dropped until it reverts (R2.6)', () => {
+  const X2 = macToNumber('00:50:56:77:77:77');
+  const { net } = lab(hostLab({ portgroups: ['{ name: X, security: { macChanges: reject } }'], vms: [vm('a', 'X')] }));
+  changeMac(net, 'a/nic0', X2);
+  const w = watch(net);
+  send(net, 'h/eth0', eth(m('h'), X2));
+  send(net, 'h/eth0', eth(m('h'), m('a')));
+  send(net, 'h/eth0', eth(m('h'), BROADCAST_MAC));
+  assert.equal(w.rx('a/nic0'), 0, 'H→X\', H→A\'s initial MAC and H broadcast: all dropped for A');
+  changeMac(net, 'a/nic0', m('a'));
+  const w2 = watch(net);
+  send(net, 'h/eth0', eth(m('h'), m('a')));
+  send(net, 'h/eth0', eth(m('h'), BROADCAST_MAC));
+  assert.equal(w2.rx('a/nic0'), 2, 'back on its initial MAC, A receives again');
+});
+
+test('§10.14 MAC address changes Accept: frames to the new MAC pass, the old MAC is unknown (R2.6)', () => {
+  const X2 = macToNumber('00:50:56:77:77:77');
+  const { net } = lab(hostLab({ portgroups: ['{ name: X, security: { macChanges: accept } }'], vms: [vm('a', 'X')] }));
+  changeMac(net, 'a/nic0', X2);
+  const w = watch(net);
+  send(net, 'h/eth0', eth(m('h'), X2));
+  assert.equal(w.rx('a/nic0'), 1, 'H→X\' delivered');
+  send(net, 'h/eth0', eth(m('h'), m('a')));
+  assert.equal(w.rx('a/nic0'), 1, 'H→initial MAC not delivered');
+  assert.equal(w.drop(UP0, 'unknown-unicast-dst'), 1);
+});
+
+test('§10.15 forged transmits Reject drops at port ingress, before anyone sees the frame (R2.5)', () => {
+  const Z = macToNumber('00:50:56:55:55:55');
+  const run = (forged: 'accept' | 'reject') => {
+    const { net } = lab(hostLab({
+      portgroups: [`{ name: X, security: { forgedTransmits: ${forged} } }`, '{ name: P, security: { promiscuous: accept } }'],
+      vms: [vm('a', 'X'), vm('b', 'X'), vm('p', 'P', 'promiscuous: true')],
+    }));
+    const w = watch(net);
+    send(net, 'a/nic0', eth(Z, BROADCAST_MAC));
+    return { b: w.rx('b/nic0'), p: w.rx('p/nic0'), uplink: w.tx(UP0), dropped: w.drop(`${S1}[vnic:a/0]`, 'forged-transmit'), a: w.rx('a/nic0') };
+  };
+  assert.deepEqual(run('reject'), { b: 0, p: 0, uplink: 0, dropped: 1, a: 0 }, 'F=Reject: no local, promiscuous or uplink copy; A gets no error');
+  assert.deepEqual(run('accept'), { b: 1, p: 1, uplink: 1, dropped: 0, a: 0 }, 'F=Accept: forwarded normally');
+});
+
+test('§10.15 forged transmits compares with the effective MAC by default (R2.5 CONFLICT, forgedTransmitCompare: effective)', () => {
+  const X2 = macToNumber('00:50:56:77:77:77');
+  const { net } = lab(hostLab({ portgroups: ['{ name: X, security: { macChanges: accept, forgedTransmits: reject } }'], vms: [vm('a', 'X')] }));
+  changeMac(net, 'a/nic0', X2);
+  const w = watch(net);
+  send(net, 'a/nic0', eth(X2, BROADCAST_MAC));
+  assert.equal(w.tx(UP0), 1, 'src = the guest\'s new (effective) MAC passes F=Reject');
+  send(net, 'a/nic0', eth(m('a'), BROADCAST_MAC));
+  assert.equal(w.drop(`${S1}[vnic:a/0]`, 'forged-transmit'), 1, 'src = the .vmx MAC, no longer the effective one, is forged');
+});
+
+test('§10.16 inheritance: port group overrides win, inherited values follow the switch (R2.2)', () => {
+  const Z = macToNumber('00:50:56:55:55:55');
+  const text = (switchForged: string) => hostLab({
+    switchExtra: `security: { forgedTransmits: ${switchForged} }`,
+    portgroups: ['{ name: PG1 }', '{ name: PG2, security: { forgedTransmits: accept } }'],
+    vms: [vm('a', 'PG1'), vm('b', 'PG2')],
+  });
+  const forgedPasses = (net: Network, who: 'a' | 'b') => {
+    const w = watch(net);
+    send(net, `${who}/nic0`, eth(Z, BROADCAST_MAC));
+    return w.tx(UP0) === 1;
+  };
+  const rej = lab(text('reject'));
+  const pgs = rej.inv.hosts.get('esx1')!.vswitches[0]!.portgroups;
+  assert.deepEqual(pgs.map((p) => p.security.forgedTransmits), ['reject', 'accept']);
+  assert.equal(forgedPasses(rej.net, 'a'), false, 'switch F=Reject, PG1 inherits: A dropped');
+  assert.equal(forgedPasses(rej.net, 'b'), true, 'PG2 overrides F=Accept: B forwarded');
+  const acc = lab(text('accept'));
+  assert.equal(forgedPasses(acc.net, 'a'), true, 'switch F=Accept: PG1 (inherited) forwards A');
+
+  // R2.2's promiscuous example: switch Reject, PG-A overrides Accept, PG-B inherits.
+  const prom = (switchPromisc: string) => lab(hostLab({
+    switchExtra: `security: { promiscuous: ${switchPromisc} }`,
+    portgroups: ['{ name: PGA, security: { promiscuous: accept } }', '{ name: PGB }'],
+    vms: [vm('a', 'PGA', 'promiscuous: true'), vm('b', 'PGB', 'promiscuous: true')],
+  })).net;
+  for (const [sw, expectB] of [['reject', 0], ['accept', 1]] as const) {
+    const net = prom(sw);
+    const w = watch(net);
+    send(net, 'h/eth0', eth(m('h'), FOREIGN));
+    assert.equal(w.rx('a/nic0'), 1, `switch promiscuous ${sw}: PG-A (override Accept) gets the copy`);
+    assert.equal(w.rx('b/nic0'), expectB, `switch promiscuous ${sw}: PG-B inherits it`);
+  }
+});
+
+test('§10.17 defaults through the resolver: vSS (R,A,A), vDS port group (R,R,R) (R2.4, R6.6)', () => {
+  const Z = macToNumber('00:50:56:55:55:55');
+  const { inv, net } = lab(hostLab({
+    uplinks: 2,
+    switches: '      - { name: vSwitch0, uplinks: [vmnic0], portgroups: [{ name: X }] }',
+    top: `vcenter: external
+distributedSwitches:
+  - { name: dvs, members: [{ host: esx1, uplinks: [vmnic1] }], portgroups: [{ name: DX }] }`,
+    vms: [vm('a', 'X'), vm('b', 'DX')],
+  }));
+  assert.deepEqual(inv.hosts.get('esx1')!.vswitches[0]!.portgroups[0]!.security, { promiscuous: 'reject', macChanges: 'accept', forgedTransmits: 'accept' });
+  assert.deepEqual(inv.dvswitches.get('dvs')!.portgroups[0]!.security, { promiscuous: 'reject', macChanges: 'reject', forgedTransmits: 'reject' });
+  // …and the data plane follows them: a forged source passes the fresh vSS, not the fresh vDS.
+  const w = watch(net);
+  send(net, 'a/nic0', eth(Z, BROADCAST_MAC));
+  send(net, 'b/nic0', eth(Z, BROADCAST_MAC));
+  assert.equal(w.tx(UP0), 1, 'fresh vSS: forged transmits Accept');
+  assert.equal(w.tx(UP1), 0, 'fresh vDS: forged transmits Reject');
+  assert.equal(w.drop('dvswitch:dvs@esx1[vnic:b/0]', 'forged-transmit'), 1);
+});
+
+// ================================================================================================
+// §3 VLANs
+// ================================================================================================
+
+test('§10.18 VST receive filtering: only frames tagged with the port group\'s VLAN, delivered untagged (R3.3)', () => {
+  const { net } = lab(hostLab({ portgroups: ['{ name: X, vlan: 10 }'], vms: [vm('a', 'X')] }));
+  const atA = tap(net, 'a/nic0');
+  send(net, PSW_P1, eth(m('h'), m('a')), 10);
+  send(net, PSW_P1, eth(m('h'), m('a')), 20);
+  send(net, PSW_P1, eth(m('h'), m('a')), 0);
+  assert.equal(atA.rx.length, 1, 'only (a) tagged 10 is delivered');
+  assert.equal(atA.rx[0]!.vid, 0, 'with the tag removed');
+});
+
+test('§10.19 VST transmit tagging: VID 10 on vmnic0, untagged at the VLAN-10 access port (R3.4)', () => {
+  const { net } = lab(hostLab({ portgroups: ['{ name: X, vlan: 10 }'], vms: [vm('a', 'X', 'ip: 10.0.10.1/24')] }));
+  const up = tap(net, UP0);
+  const atH = tap(net, 'h10/eth0');
+  assert.equal(pingOk(net, 'a', 'h10'), 2, 'A pings H on VLAN 10');
+  assert.ok(up.tx.length > 0 && up.tx.every((f) => f.vid === 10), 'every frame A sends carries VID 10 on vmnic0');
+  assert.ok(atH.rx.length > 0 && atH.rx.every((f) => f.vid === 0), 'H receives them untagged');
+});
+
+test('§10.20 guest-tagged frames: dropped on VST and VLAN 0 port groups, kept on 4095 (R3.5, R3.6)', () => {
+  const { net } = lab(hostLab({
+    portgroups: ['{ name: X, vlan: 10 }', '{ name: Z, vlan: 0 }', '{ name: T, vlan: 4095 }'],
+    vms: [vm('a', 'X'), vm('b', 'Z'), vm('c', 'T')],
+  }));
+  const up = tap(net, UP0);
+  const w = watch(net);
+  send(net, 'a/nic0', eth(m('a'), m('h')), 20);
+  assert.equal(w.drop(`${S1}[vnic:a/0]`, 'tagged-on-vst'), 1, 'VST port group: dropped at L0 (R3.5)');
+  send(net, 'b/nic0', eth(m('b'), m('h')), 20);
+  assert.equal(w.drop(`${S1}[vnic:b/0]`, 'tagged-on-vst'), 1, 'VLAN 0 port group: dropped [M] (R3.5)');
+  assert.equal(up.tx.length, 0, 'neither left the host');
+  send(net, 'c/nic0', eth(m('c'), m('h')), 20);
+  assert.deepEqual(up.tx.map((f) => f.vid), [20], '4095: leaves the uplink tagged 20 (R3.6)');
+});
+
+test('§10.22 vDS trunk range 100-110: VIDs inside pass tagged both ways, outside dropped (R3.7)', () => {
+  const { net } = lab(hostLab({
+    switches: '      []',
+    top: `vcenter: external
+distributedSwitches:
+  - { name: dvs, members: [{ host: esx1, uplinks: [vmnic0] }], portgroups: [{ name: T, vlan: { trunk: ['100-110'] } }] }`,
+    vms: [vm('a', 'T')],
+  }));
+  const up = tap(net, UP0);
+  const atA = tap(net, 'a/nic0');
+  send(net, 'a/nic0', eth(m('a'), m('h')), 105);
+  send(net, 'a/nic0', eth(m('a'), m('h')), 200);
+  assert.deepEqual(up.tx.map((f) => f.vid), [105], 'guest VID 105 forwarded tagged 105; VID 200 dropped');
+  send(net, PSW_P1, eth(m('h'), m('a')), 200);
+  assert.equal(atA.rx.length, 0, 'PSW→guest VID 200: not delivered');
+  send(net, PSW_P1, eth(m('h'), m('a')), 105);
+  assert.deepEqual(atA.rx.map((f) => f.vid), [105], 'PSW→guest VID 105: delivered with its tag');
+});
+
+// ================================================================================================
+// §5 teaming
+// ================================================================================================
+
+/** Which uplink each VM's broadcast leaves on. */
+function uplinkOf(net: Network, who: string, uplinks: string[]): string | null {
+  const w = watch(net);
+  send(net, `${who}/nic0`, eth(m(who), BROADCAST_MAC));
+  const used = uplinks.filter((u) => w.tx(u) > 0);
+  assert.ok(used.length <= 1, `${who}: at most one uplink (R1.5/R1.6), got ${used.join(', ')}`);
+  return used[0] ?? null;
+}
+
+test('§10.23 teaming by originating port id is deterministic and stable (R5.2 [L] hash)', () => {
+  const text = hostLab({ uplinks: 2, vms: ['a', 'b', 'c', 'd'].map((n) => vm(n, 'X')) });
+  const { net } = lab(text);
+  const vms = ['a', 'b', 'c', 'd'];
+  const map = () => vms.map((n) => uplinkOf(net, n, [UP0, UP1]));
+  const first = map();
+  assert.ok(first.every((u) => u !== null));
+  for (let i = 0; i < 3; i++) assert.deepEqual(map(), first, 'each VM always uses the same uplink');
+  assert.equal(new Set(first).size, 2, 'four ports spread over both uplinks ([L]: port id mod uplinks)');
+  assert.deepEqual(vms.map((n) => uplinkOf(lab(text).net, n, [UP0, UP1])), first, 'the same lab builds the same mapping');
+  // The mapping changes only when an uplink fails: ports of the failed one move; others stay.
+  portOf(net, UP1).up = false;
+  const failed = map();
+  assert.ok(failed.every((u) => u === UP0), 'vmnic1 down: everyone on vmnic0');
+  portOf(net, UP1).up = true;
+  assert.deepEqual(map(), first, 'vmnic1 back: the original mapping');
+});
+
+test('§10.24 explicit failover order: link-down moves traffic to the standby, recovery brings it back (R5.6, R5.7)', () => {
+  const { net } = lab(hostLab({
+    uplinks: 2,
+    switchExtra: 'teaming: { policy: explicit, active: [vmnic0], standby: [vmnic1] }',
+    vms: [vm('a', 'X'), vm('b', 'X')],
+  }));
+  assert.equal(uplinkOf(net, 'a', [UP0, UP1]), UP0);
+  assert.equal(uplinkOf(net, 'b', [UP0, UP1]), UP0, 'explicit order: the highest active uplink for every port');
+  portOf(net, UP0).up = false;
+  assert.equal(uplinkOf(net, 'a', [UP0, UP1]), UP1, 'vmnic0 down: A moves to standby vmnic1');
+  portOf(net, UP0).up = true;
+  advance(net, 200); // past Net.TeamPolicyUpDelay (100 ms)
+  assert.equal(uplinkOf(net, 'a', [UP0, UP1]), UP0, 'failback Yes: back on vmnic0');
+});
+test.todo('§10.24 notify switches: ~5 (≤8) RARPs per VM on the new uplink after failover, and the 100 ms up-delay before failback (R5.10, R5.9) — not built: no RARP generation on teaming changes, no Net.TeamPolicyUpDelay');
+test.todo('§10.24 failback No keeps traffic on the standby until it fails (R5.11) — not built: teaming.failback is not passed to the data plane');
+test.todo('§10.25 notify switches No: no RARP, PSW keeps the old port until the VM transmits or ages out (R5.10, R9.8) — not built: notify-switches RARP (so its absence cannot be contrasted)');
+
+test('§10.26 an unused uplink never carries a frame, even when every active one has failed (R5.7, R1.13)', () => {
+  const { net } = lab(hostLab({
+    uplinks: 3,
+    switchExtra: 'teaming: { active: [vmnic0, vmnic1], unused: [vmnic2] }',
+    vms: ['a', 'b', 'c', 'd'].map((n) => vm(n, 'X')),
+  }));
+  const w = watch(net);
+  for (const n of ['a', 'b', 'c', 'd']) assert.notEqual(uplinkOf(net, n, [UP0, UP1, UP2]), null);
+  assert.equal(w.tx(UP2), 0, 'vmnic2 carries nothing while actives are up');
+  portOf(net, UP0).up = false;
+  portOf(net, UP1).up = false;
+  for (const n of ['a', 'b', 'c', 'd']) assert.equal(uplinkOf(net, n, [UP0, UP1, UP2]), null, `${n}: traffic stops`);
+  assert.equal(w.tx(UP2), 0, 'vmnic2 still carries nothing');
+  assert.equal(w.drop(`${S1}[vnic:a/0]`, 'no-active-uplink'), 1, 'dropped: no active uplink (R1.13)');
+});
+
+test.todo('§10.27 beacon probing with 2 uplinks ("shotgun") and with 3 (isolate the failed one) (R5.9) — not built: beacon probing / failure detection other than link state');
+test.todo('§10.28 IP hash: per-packet uplink from src/dst IP, MAC flapping without a port channel (R5.4) — not built: ip-hash teaming falls back to port id; no EtherChannel on the physical switch');
+test.todo('§10.29 vMotion RARP: destination host sends RARP, PSW station move (R5.10, R9.7) — not built: vMotion in the data plane and RARP generation');
+test.todo('§10.30 vDS static port binding with vCenter down (R6.2–R6.4) — not built: dvPort binding / vCenter reachability in the data plane');
+
+// ================================================================================================
+// §7 nesting
+// ================================================================================================
+
+const L0 = 'vswitch:l0/vSwitch0';
+const L0_DVS = 'dvswitch:dvs@l0';
+const L1_UPLINK = 'nic:l1/vmnic0';
+const L1B_UPLINK = 'nic:l1b/vmnic0';
+
+test('§10.31 nested, default vSS: V\'s ARP gets out, H\'s unicast reply dies at L0; L1 vmk0 works (R1.8, R1.16)', () => {
+  const { net } = lab(nestedLab({ l0: 'vss' }));
+  const atH = tap(net, 'h/eth0');
+  const t = trace(net, endpoint(net, 'v'), targetIp(net, 'h'));
+  assert.equal(t.delivered, false, 'V cannot ping H');
+  assert.ok(atH.rx.some((f) => f.src === m('v') && f.dst === BROADCAST_MAC), 'V\'s ARP request reaches H');
+  const reply = t.frames.find((f) => f.from === 'station-nic:h/eth0' && f.dst === MAC.v);
+  assert.ok(reply, 'H answers V');
+  assert.deepEqual(reply.drop, { device: L0, port: 'nic:l0/vmnic0', rule: 'R1.8', reason: 'unknown-unicast-dst' }, 'dropped at L0: mV unregistered, no promiscuous port');
+  assert.equal(net.interfaces.get('l1/vmk0')!.iface.mac, m('l1'), 'vmk0 has vmnic0\'s MAC (R1.16)');
+  assert.equal(pingOk(net, 'l1/vmk0', 'h'), 2, 'L1 vmk0 ↔ H works');
+});
+
+test('§10.32 nested, default vDS: V\'s ARP is dropped at L0 ingress as forged; L1 vmk0 works (R2.4, R2.5)', () => {
+  const { net } = lab(nestedLab({ l0: 'vds' }));
+  const t = trace(net, endpoint(net, 'v'), targetIp(net, 'h'));
+  assert.equal(t.delivered, false);
+  const arp = t.frames.find((f) => f.src === MAC.v && f.dst === 'ff:ff:ff:ff:ff:ff');
+  assert.ok(arp);
+  assert.deepEqual(dropAt(arp, L0_DVS), { device: L0_DVS, port: `${L0_DVS}[vnic:l1/0]`, rule: 'R2.5', reason: 'forged-transmit' }, 'forged: src mV ≠ mE0');
+  assert.ok(!arp.hops.some((h) => h.device === 'pswitch:psw'), 'nothing reaches the physical switch');
+  assert.equal(pingOk(net, 'l1/vmk0', 'h'), 2, 'L1 vmk0 ↔ H still works');
+});
+
+test('§10.33 nested, promiscuous + forged Accept: V↔H works, H→R is copied to L1 and L1b, R unaffected (§7.2, R2.3)', () => {
+  const { net } = lab(nestedLab({ l0: 'vss', security: '{ promiscuous: accept, forgedTransmits: accept }', l1b: true }));
+  assert.equal(pingOk(net, 'v', 'h'), 2, 'V → H');
+  assert.equal(pingOk(net, 'h', 'v'), 2, 'H → V');
+  assert.equal(pingOk(net, 'h', 'w'), 2, 'H → W on L1b');
+  const w = watch(net);
+  send(net, 'h/eth0', eth(m('h'), m('r')));
+  assert.equal(w.rx('r/nic0'), 1, 'R gets exactly its frame');
+  assert.equal(w.rx(L1_UPLINK), 1, 'one copy into L1');
+  assert.equal(w.rx(L1B_UPLINK), 1, 'one copy into L1b');
+  assert.equal(w.rx('v/nic0') + w.rx('w/nic0'), 0, 'the nested vSwitches drop them (R1.8 at L1)');
+});
+
+test('§10.35 nested vmk1: outbound leaves L0, H→mK1 dropped at L0; with promiscuous Accept it works (§7.6, R1.8)', () => {
+  const { net } = lab(nestedLab({ l0: 'vss', vmk1: true }));
+  const k1 = net.interfaces.get('l1/vmk1')!.iface.mac;
+  assert.notEqual(k1, m('l1'), 'vmk1 has a generated MAC (R1.16)');
+  const t = trace(net, endpoint(net, 'l1/vmk1'), targetIp(net, 'h'));
+  assert.ok(t.frames[0]!.hops.some((h) => h.device === 'pswitch:psw'), 'vmk1\'s ARP leaves L0 (forged Accept by default)');
+  const reply = t.frames.find((f) => f.from === 'station-nic:h/eth0' && frameDstIs(f, k1));
+  assert.ok(reply);
+  assert.equal(reply.drop?.device, L0);
+  assert.equal(reply.drop?.reason, 'unknown-unicast-dst', 'H→mK1 dropped at L0');
+  const open = lab(nestedLab({ l0: 'vss', vmk1: true, security: '{ promiscuous: accept }' })).net;
+  assert.equal(pingOk(open, 'l1/vmk1', 'h'), 2, 'with L0 P=A: works');
+});
+
+function frameDstIs(f: TracedFrame, mac: number): boolean {
+  return macToNumber(f.dst) === mac;
+}
+
+test('§10.37 vDS 6.6 native MAC learning: learned → one port, unknown → learning ports only, ageing (§4c, R4c.3–R4c.7)', () => {
+  const learning = (extra = '') => nestedLab({
+    l0: 'vds', l1b: true, rSeparate: true,
+    security: '{ promiscuous: reject, forgedTransmits: accept }',
+    learning: `{ enabled: true, allowUnicastFlooding: true, limit: 4096, limitPolicy: drop, agingTime: 300s${extra} }`,
+  });
+  const { net } = lab(learning());
+  const hToV = () => {
+    const w = watch(net);
+    send(net, 'h/eth0', eth(m('h'), m('v')));
+    return { l1: w.rx(L1_UPLINK), l1b: w.rx(L1B_UPLINK), r: w.rx('r/nic0'), v: w.rx('v/nic0') };
+  };
+  // Let the physical switch learn H (H's first frame floods); V has not transmitted yet.
+  send(net, 'h/eth0', eth(m('h'), BROADCAST_MAC));
+  assert.deepEqual(hToV(), { l1: 1, l1b: 1, r: 0, v: 1 }, 'V silent: H→V flooded to L1 and L1b (learning ports), not to R (R4c.5)');
+  send(net, 'v/nic0', eth(m('v'), m('h')));
+  assert.deepEqual(hToV(), { l1: 1, l1b: 0, r: 0, v: 1 }, 'after V transmits: only L1\'s port (R4c.3, R4c.4)');
+  advance(net, 299_000);
+  assert.deepEqual(hToV(), { l1: 1, l1b: 0, r: 0, v: 1 }, 'still learned at 299 s');
+  advance(net, 2_000);
+  assert.deepEqual(hToV(), { l1: 1, l1b: 1, r: 0, v: 1 }, 'unused for the ageing period (300 s): flooding resumes (R4c.7)');
+  assert.equal(pingOk(net, 'v', 'h'), 2, 'V ↔ H works without promiscuous mode (R4c.10)');
+
+  const noFlood = lab(learning().replace('allowUnicastFlooding: true', 'allowUnicastFlooding: false')).net;
+  const w = watch(noFlood);
+  send(noFlood, 'h/eth0', eth(m('h'), m('v')));
+  assert.equal(w.rx(L1_UPLINK) + w.rx(L1B_UPLINK) + w.rx('r/nic0'), 0, 'flooding off: H→unknown reaches nobody');
+  assert.equal(w.drop('nic:l0/vmnic0', 'unknown-unicast-dst'), 1, 'dropped (R4c.5)');
+});
+
+test('§10.37 vDS MAC learning limit: DROP drops the new source, ALLOW forwards it unlearned (R4c.6)', () => {
+  const withLimit = (policy: 'drop' | 'allow') => lab(nestedLab({
+    l0: 'vds', l1b: true, rSeparate: true,
+    security: '{ promiscuous: reject, forgedTransmits: accept }',
+    learning: `{ enabled: true, allowUnicastFlooding: true, limit: 2, limitPolicy: ${policy} }`,
+  })).net;
+  const M1 = macToNumber('00:0c:29:00:01:01');
+  const M2 = macToNumber('00:0c:29:00:01:02');
+  const M3 = macToNumber('00:0c:29:00:01:03');
+  for (const policy of ['drop', 'allow'] as const) {
+    const net = withLimit(policy);
+    send(net, 'h/eth0', eth(m('h'), BROADCAST_MAC));
+    const w = watch(net);
+    // Three nested-VM sources behind L1's vNIC (sent by L1's nested vSwitch out of its vmnic0).
+    for (const src of [M1, M2, M3]) send(net, L1_UPLINK, eth(src, m('h')));
+    assert.equal(w.rx('h/eth0'), policy === 'drop' ? 2 : 3, `${policy}: third new source ${policy === 'drop' ? 'dropped' : 'forwarded'}`);
+    assert.equal(w.drop(`${L0_DVS}[vnic:l1/0]`, 'mac-limit'), policy === 'drop' ? 1 : 0);
+    const w2 = watch(net);
+    send(net, 'h/eth0', eth(m('h'), M3));
+    assert.equal(w2.rx(L1B_UPLINK), 1, `${policy}: H→third MAC is unknown unicast (flooded to learning ports)`);
+    const w3 = watch(net);
+    send(net, 'h/eth0', eth(m('h'), M1));
+    assert.deepEqual([w3.rx(L1_UPLINK), w3.rx(L1B_UPLINK)], [1, 0], `${policy}: H→first MAC goes to L1 only (learned)`);
+  }
+});
+
+test('§10.38 MAC Learning dvFilter: V↔H works, R\'s traffic is filtered out of L1, multicast is not, no ageing (§4a, R4a.3, R4a.4, R4a.6 [L])', () => {
+  const { net } = lab(nestedLab({ l0: 'vss', security: '{ promiscuous: accept, forgedTransmits: accept }', macLearn: true, l1b: true }));
+  assert.equal(pingOk(net, 'v', 'h'), 2, 'V → H');
+  assert.equal(pingOk(net, 'h', 'v'), 2, 'H → V');
+  const w = watch(net);
+  send(net, 'h/eth0', eth(m('h'), m('r')));
+  assert.equal(w.rx('r/nic0'), 1, 'R gets its frame');
+  assert.equal(w.rx(L1_UPLINK), 0, 'H→R is not delivered into L1 (filtered)');
+  assert.equal(w.rx(L1B_UPLINK), 0, 'nor into L1b');
+  const w2 = watch(net);
+  send(net, 'h/eth0', eth(m('h'), macToNumber('01:00:5e:00:00:fb')));
+  assert.equal(w2.rx(L1_UPLINK), 1, 'multicast is still copied to L1 (R4a.4)');
+  advance(net, 10_000_000); // far beyond any ageing time
+  const w3 = watch(net);
+  send(net, 'h/eth0', eth(m('h'), m('v')));
+  assert.equal(w3.rx(L1_UPLINK), 1, 'learned mV is still filtered in (never expires, R4a.3)');
+  assert.equal(w3.rx(L1B_UPLINK), 0, 'and kept out of L1b, which never sent it');
+});
+
+// ================================================================================================
+// §8 Linux bridge, §9 physical switch
+// ================================================================================================
+
+test('§10.42 Linux bridge: learns, ages at 300 s, floods unknown unicast incl. eth0, never reflects (R8.1–R8.4, R8.6)', () => {
+  const { net } = lab(nestedLab({ l0: 'vss', security: '{ promiscuous: accept, forgedTransmits: accept }', kvm: true }));
+  const br = net.switches.get('bridge:kvm1/br0');
+  assert.ok(br instanceof LinuxBridge);
+  const K1_TAP = 'bridge:kvm1/br0[vnic:k1/0]';
+  const ETH0 = 'nic:kvm1/eth0';
+  send(net, 'k1/nic0', eth(m('k1'), BROADCAST_MAC));
+  assert.equal(br.fdb.lookup(0, m('k1'), net.fabric.now)?.id, K1_TAP, 'learns mV (k1) on its tap (R8.1)');
+  assert.equal(br.fdb.lookup(0, m('k1'), net.fabric.now + 299_000)?.id, K1_TAP, 'still there after 299 s idle');
+  assert.equal(br.fdb.lookup(0, m('k1'), net.fabric.now + 301_000), null, 'expired after 300 s idle (R8.2)');
+
+  const w = watch(net);
+  send(net, 'k1/nic0', eth(m('k1'), FOREIGN));
+  assert.equal(w.rx('k2/nic0'), 1, 'unknown unicast flooded to the other tap (R8.3)');
+  assert.equal(w.tx(ETH0), 1, '…and out eth0');
+
+  // R transmits: L0 floods its broadcast into kvm1 (promiscuous port), br0 learns mR on eth0.
+  send(net, 'r/nic0', eth(m('r'), BROADCAST_MAC));
+  assert.equal(br.fdb.lookup(0, m('r'), net.fabric.now)?.id, ETH0);
+  // H→R: L0 hands kvm1 a promiscuous copy; br0 has mR behind eth0 and does not send it back.
+  const w2 = watch(net);
+  send(net, 'h/eth0', eth(m('h'), m('r')));
+  assert.equal(w2.rx(ETH0), 1, 'the copy reaches br0 on eth0');
+  assert.equal(w2.drop(ETH0, 'same-port'), 1, 'filtered: learned on the ingress port (R8.4)');
+  assert.equal(w2.rx('k1/nic0') + w2.rx('k2/nic0'), 0, 'no guest sees it');
+
+  assert.equal(pingOk(net, 'h', 'k1'), 2, 'H ↔ KVM guest through P=A, F=A on L0 (R8.6)');
+  const closed = lab(nestedLab({ l0: 'vss', kvm: true })).net;
+  const t = trace(closed, endpoint(closed, 'h'), targetIp(closed, 'k1'));
+  assert.equal(t.delivered, false, 'default vSS: the KVM guest is unreachable, as a nested ESXi VM (R8.6)');
+  assert.ok(t.frames.some((f) => f.drop?.device === L0 && f.drop.rule === 'R1.8'));
+});
+
+test('§10.43 physical switch ageing: forwarded at 299 s, flooded at 301 s (R9.2, R9.3)', () => {
+  const { net } = lab(hostLab({
+    ports: ['p12: { mode: access, vlan: 1 }', 'p13: { mode: access, vlan: 1 }'],
+    stations: [
+      `- { name: a, nics: [{ name: eth0, mac: '${MAC.a}', connect: psw/p12 }] }`,
+      `- { name: c, nics: [{ name: eth0, mac: '${MAC.c}', connect: psw/p13 }] }`,
+    ],
+    vms: [],
+  }));
+  const psw = net.switches.get('pswitch:psw');
+  assert.ok(psw instanceof PhysicalSwitch);
+  send(net, 'a/eth0', eth(m('a'), BROADCAST_MAC)); // t = 0: PSW learns mA at p12
+  advance(net, 299_000);
+  let w = watch(net);
+  send(net, 'h/eth0', eth(m('h'), m('a')));
+  assert.deepEqual([w.rx('a/eth0'), w.rx('c/eth0'), w.tx(PSW_P1)], [1, 0, 0], 't = 299 s: only to p12');
+  advance(net, 2_000);
+  w = watch(net);
+  send(net, 'h/eth0', eth(m('h'), m('a')));
+  assert.deepEqual([w.rx('a/eth0'), w.rx('c/eth0'), w.tx(PSW_P1), w.rx('h/eth0')], [1, 1, 1, 0], 't = 301 s: flooded to every VLAN port but the ingress');
+});
+
+test('§10.44 an access port drops a tagged frame (R9.5 default model)', () => {
+  const { net } = lab(hostLab({
+    stations: [`- { name: s10, nics: [{ name: eth0, mac: '02:00:00:00:00:20', ip: 10.0.10.5/24, vlan: 10, connect: psw/p12 }] }`],
+    ports: ['p12: { mode: access, vlan: 10 }'],
+    vms: [],
+  }));
+  const w = watch(net);
+  send(net, 's10/eth0', eth(macToNumber('02:00:00:00:00:20'), BROADCAST_MAC));
+  assert.equal(w.drop('switchport:psw/p12', 'tagged-on-access'), 1, 'VID 10 tagged frame on access VLAN 10: dropped');
+  assert.equal(w.rx('h10/eth0'), 0);
+  assert.equal(pingOk(net, 's10', 'h10'), 0, 'a VGT station on an access port reaches nobody');
+});
+
+// ================================================================================================
+// The seed stories, end to end
+// ================================================================================================
+
+/** Home-lab style: a laptop on the physical network, a nested VM behind a 4095 trunk port group. */
+function homeLab(outer: string): string {
+  return `
+lab: home
+network:
+  switches:
+    - name: core
+      ports:
+        p1: { mode: trunk, native: 1, allowed: all }
+        p10: { mode: access, vlan: 1 }
+  stations:
+    - { name: laptop, nics: [{ name: eth0, mac: '${MAC.h}', ip: 192.168.1.100/24, connect: core/p10 }] }
+hosts:
+  - name: esx0
+    cpu: xeon-e3-1230-v3
+    memory: 32GB
+    nics: [{ name: vmnic0, mac: '00:10:00:00:00:00', connect: core/p1 }]
+${outer}
+vms:
+  - name: nesx
+    host: esx0
+    cpus: 2
+    memory: 8GB
+    hardwareVersion: 13
+    exposeHardwareVirtualization: true
+    nics: [{ network: Nested Trunk, mac: '${MAC.l1}' }]
+    nested:
+      hypervisor: esxi
+      version: '6.5'
+      switches:
+        - name: vSwitch0
+          uplinks: [vmnic0]
+          portgroups:
+            - name: Management Network
+              vmkernel: [{ name: vmk0, ip: 192.168.1.21/24 }]
+            - { name: VM Network }
+  - { name: web, host: nesx, cpus: 1, memory: 1GB, nics: [{ network: VM Network, mac: '${MAC.v}', ip: 192.168.1.50/24 }] }
+`;
+}
+const vssOuter = (security: string) => `    switches:
+      - name: vSwitch0
+        uplinks: [vmnic0]
+        portgroups:
+          - { name: Nested Trunk, vlan: 4095${security ? `, security: ${security}` : ''} }`;
+
+test('seed 000 (home lab): the nested VM is unreachable until promiscuous + forged transmits Accept; the trace names vSwitch, R1.8, unknown-unicast-dst', () => {
+  const closed = lab(homeLab(vssOuter(''))).net;
+  const t = trace(closed, endpoint(closed, 'laptop'), targetIp(closed, 'web'));
+  assert.equal(t.delivered, false, 'laptop → nested VM fails at first');
+  const echo = t.frames.find((f) => f.kind.startsWith('ICMP echo request'));
+  assert.ok(echo, 'the laptop resolved the VM (its ARP reply got out) and sent the echo request');
+  assert.deepEqual(echo.drop, { device: 'vswitch:esx0/vSwitch0', port: 'nic:esx0/vmnic0', rule: 'R1.8', reason: 'unknown-unicast-dst' });
+  assert.equal(pingOk(closed, 'laptop', 'nesx/vmk0'), 2, 'the nested host\'s own vmk0 answers all along (R1.16)');
+
+  const open = lab(homeLab(vssOuter('{ promiscuous: accept, forgedTransmits: accept }'))).net;
+  assert.equal(pingOk(open, 'laptop', 'web'), 2, 'promiscuous + forged Accept on the outer port group: it works');
+  assert.equal(pingOk(open, 'web', 'laptop'), 2);
+  const ot = trace(open, endpoint(open, 'laptop'), targetIp(open, 'web'));
+  assert.ok(ot.frames.some((f) => f.hops.some((h) => h.action === 'copy-promiscuous' && h.device === 'vswitch:esx0/vSwitch0')), 'delivered as a promiscuous copy (R2.3)');
+
+  const learning = lab(homeLab(`vcenter: external
+distributedSwitches:
+  - name: dvs
+    version: '6.6.0'
+    members: [{ host: esx0, uplinks: [vmnic0] }]
+    portgroups:
+      - name: Nested Trunk
+        vlan: { trunk: ['0-4094'] }
+        security: { promiscuous: reject, forgedTransmits: accept }
+        macLearning: { enabled: true }`)).net;
+  assert.equal(pingOk(learning, 'web', 'laptop'), 2, 'or vDS 6.6 MAC learning, no promiscuous mode (R4c.10)');
+  assert.equal(pingOk(learning, 'laptop', 'web'), 2);
+});
+
+test('seed 000 (examples/home-lab.yaml): laptop reaches nested ESXi and KVM guests through the router', () => {
+  const file = join(ROOT, 'examples/home-lab.yaml');
+  const { net } = lab(readFileSync(file, 'utf8'), file);
+  assert.equal(pingOk(net, 'laptop', 'web-a1'), 2, 'laptop → router → VLAN 100 → trunk → nested ESXi → web-a1');
+  assert.equal(pingOk(net, 'laptop', 'cirros-1'), 2, 'laptop → nested KVM guest');
+});
+
+test('seed 002 (examples/cloud-nested.yaml): 1:1 MAC mapping reaches centos1 with every security setting Reject (§7.6)', () => {
+  const file = join(ROOT, 'examples/cloud-nested.yaml');
+  const { inv, net } = lab(readFileSync(file, 'utf8'), file);
+  for (const pg of inv.dvswitches.get('vcair-dvs')!.portgroups) {
+    assert.deepEqual(pg.security, { promiscuous: 'reject', macChanges: 'reject', forgedTransmits: 'reject' }, pg.name);
+  }
+  assert.equal(pingOk(net, 'internet-host', 'centos1'), 2, 'internet-host → centos1');
+  assert.equal(pingOk(net, 'centos1', 'internet-host'), 2, 'centos1 → internet-host');
+  assert.equal(pingOk(net, 'internet-host', 'centos2'), 2, 'internet-host → centos2');
+  const t = trace(net, endpoint(net, 'internet-host'), targetIp(net, 'centos1'));
+  assert.equal(t.delivered, true);
+  assert.ok(t.frames.every((f) => f.hops.every((h) => h.action !== 'copy-promiscuous')), 'no promiscuous copy anywhere: delivered by MAC');
+  assert.ok(t.frames.every((f) => f.hops.every((h) => h.reason !== 'forged-transmit')), 'no forged-transmit drop');
+});
+
+test('seed 000 (examples/three-level.yaml): x ↔ station-30 through two 4095 trunks; L1 promiscuous Reject stops it at L1 (§7.7)', () => {
+  const file = join(ROOT, 'examples/three-level.yaml');
+  const text = readFileSync(file, 'utf8');
+  const { net } = lab(text, file);
+  assert.equal(pingOk(net, 'x', 'station-30'), 2, 'x → station-30');
+  assert.equal(pingOk(net, 'station-30', 'x'), 2, 'station-30 → x');
+  const up = tap(net, 'nic:l0-esx/vmnic0');
+  const t = trace(net, endpoint(net, 'station-30'), targetIp(net, 'x'));
+  assert.equal(t.delivered, true);
+  const copies = new Set(t.frames.flatMap((f) => f.hops.filter((h) => h.action === 'copy-promiscuous').map((h) => h.device)));
+  assert.ok(copies.has('vswitch:l0-esx/vSwitch0') && copies.has('vswitch:l1-esx/vSwitch0'), 'promiscuous copy at L0, again at L1');
+  assert.ok(up.tx.length > 0 && up.tx.every((f) => f.vid === 30), 'x\'s frames leave the physical host tagged 30');
+
+  // Promiscuous back to Reject on L1's Nested Trunk (the second such line): dropped at L1.
+  const line = 'security: { promiscuous: accept, forgedTransmits: accept }';
+  const at = text.indexOf(line, text.indexOf(line) + 1);
+  assert.ok(at > 0);
+  const closedText = text.slice(0, at) + 'security: { promiscuous: reject, forgedTransmits: accept }' + text.slice(at + line.length);
+  const closed = lab(closedText, file).net;
+  const ct = trace(closed, endpoint(closed, 'station-30'), targetIp(closed, 'x'));
+  assert.equal(ct.delivered, false);
+  assert.ok(ct.frames.some((f) => f.drop?.device === 'vswitch:l1-esx/vSwitch0' && f.drop.rule === 'R1.8'), 'dropped at L1\'s vSwitch (R1.8)');
+});
