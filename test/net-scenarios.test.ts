@@ -13,6 +13,7 @@ import { loadLabText } from '../src/plan/load.js';
 import type { Inventory } from '../src/model/inventory.js';
 import { buildNetwork, type Network } from '../src/net/topology.js';
 import { endpoint, ping, targetIp, trace } from '../src/net/probe.js';
+import { changeLink } from '../src/net/links.js';
 import { Recorder, type TracedFrame } from '../src/net/trace.js';
 import { VSwitch } from '../src/net/vswitch.js';
 import { LinuxBridge } from '../src/net/bridge.js';
@@ -737,9 +738,67 @@ test('§10.24 explicit failover order: link-down moves traffic to the standby, r
   advance(net, 200); // past Net.TeamPolicyUpDelay (100 ms)
   assert.equal(uplinkOf(net, 'a', [UP0, UP1]), UP0, 'failback Yes: back on vmnic0');
 });
-test.todo('§10.24 notify switches: ~5 (≤8) RARPs per VM on the new uplink after failover, and the 100 ms up-delay before failback (R5.10, R5.9) — not built: no RARP generation on teaming changes, no Net.TeamPolicyUpDelay');
-test.todo('§10.24 failback No keeps traffic on the standby until it fails (R5.11) — not built: teaming.failback is not passed to the data plane');
-test.todo('§10.25 notify switches No: no RARP, PSW keeps the old port until the VM transmits or ages out (R5.10, R9.8) — not built: notify-switches RARP (so its absence cannot be contrasted)');
+/** Take a link down or up as `nestlab link` does: teaming reacts, moved ports announce themselves. */
+function link(net: Network, name: string, up: boolean): string[] {
+  const moved = changeLink(net, portOf(net, name), up);
+  advance(net, 1000);
+  return moved;
+}
+
+/** Where the physical switch has learned `mac` (VLAN 1 unless told), or null. */
+function learnedAt(net: Network, mac: number, vlan = 1): string | null {
+  const psw = net.switches.get('pswitch:psw') as PhysicalSwitch;
+  return psw.fdb.lookup(vlan, mac, net.fabric.now)?.id ?? null;
+}
+
+const FAILOVER = 'teaming: { policy: explicit, active: [vmnic0], standby: [vmnic1] }';
+
+test('§10.24 notify switches: failover sends ~5 RARPs per VM on the new uplink; the physical switch re-learns at once (R5.10, R9.7)', () => {
+  const { net } = lab(hostLab({ uplinks: 2, switchExtra: FAILOVER, vms: [vm('a', 'X'), vm('b', 'X')] }));
+  send(net, 'a/nic0', eth(m('a'), BROADCAST_MAC));
+  assert.equal(learnedAt(net, m('a')), PSW_P1, 'A learned behind vmnic0\'s port');
+  const seen = tap(net, UP1);
+  const moved = link(net, UP0, false);
+  assert.equal(moved.length, 2, 'both ports moved to the standby');
+  const rarps = seen.tx.filter((f) => f.dst === BROADCAST_MAC);
+  assert.equal(rarps.filter((f) => f.src === m('a')).length, 5, 'around 5 (max 8) RARPs for A, sent on vmnic1');
+  assert.equal(rarps.filter((f) => f.src === m('b')).length, 5);
+  assert.equal(learnedAt(net, m('a')), 'switchport:psw/p2', 'station move: A now behind vmnic1 (R9.7)');
+  const w = watch(net);
+  send(net, 'h/eth0', eth(m('h'), m('a')));
+  assert.equal(w.rx('a/nic0'), 1, 'H reaches A through the standby at once');
+  // Failback Yes (the default): vmnic0 returns and the ports move back, announcing it again.
+  const back = tap(net, UP0);
+  assert.equal(link(net, UP0, true).length, 2);
+  assert.equal(back.tx.filter((f) => f.src === m('a') && f.dst === BROADCAST_MAC).length, 5);
+  assert.equal(learnedAt(net, m('a')), PSW_P1);
+});
+
+test('§10.24 failback No keeps traffic on the standby until it fails (R5.11)', () => {
+  const { net } = lab(hostLab({ uplinks: 2, switchExtra: 'teaming: { policy: explicit, active: [vmnic0], standby: [vmnic1], failback: false }', vms: [vm('a', 'X')] }));
+  assert.equal(uplinkOf(net, 'a', [UP0, UP1]), UP0);
+  link(net, UP0, false);
+  assert.equal(uplinkOf(net, 'a', [UP0, UP1]), UP1);
+  assert.deepEqual(link(net, UP0, true), [], 'vmnic0 recovers: nothing moves');
+  assert.equal(uplinkOf(net, 'a', [UP0, UP1]), UP1, 'failback No: A stays on vmnic1');
+  link(net, UP1, false);
+  assert.equal(uplinkOf(net, 'a', [UP0, UP1]), UP0, 'until vmnic1 fails');
+});
+
+test('§10.25 notify switches No: no RARP; the physical switch keeps the old port until A transmits, and H→A is lost meanwhile (R5.10, R9.8)', () => {
+  const { net } = lab(hostLab({ uplinks: 2, switchExtra: 'teaming: { policy: explicit, active: [vmnic0], standby: [vmnic1], notifySwitches: false }', vms: [vm('a', 'X')] }));
+  send(net, 'a/nic0', eth(m('a'), BROADCAST_MAC));
+  assert.equal(learnedAt(net, m('a')), PSW_P1);
+  const seen = tap(net, UP1);
+  link(net, UP0, false);
+  assert.equal(seen.tx.length, 0, 'no RARP on vmnic1');
+  assert.equal(learnedAt(net, m('a')), PSW_P1, 'the physical switch still points A at the dead port');
+  const w = watch(net);
+  send(net, 'h/eth0', eth(m('h'), m('a')));
+  assert.equal(w.rx('a/nic0'), 0, 'H→A goes to vmnic0\'s port and is lost (link down)');
+  send(net, 'a/nic0', eth(m('a'), m('h')));
+  assert.equal(learnedAt(net, m('a')), 'switchport:psw/p2', 'A transmits: the switch re-learns it behind vmnic1');
+});
 
 test('§10.26 an unused uplink never carries a frame, even when every active one has failed (R5.7, R1.13)', () => {
   const { net } = lab(hostLab({

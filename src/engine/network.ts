@@ -11,6 +11,7 @@ import { emptyNetState, restore, snapshot, type NetState } from '../net/state.js
 import { buildNetwork, type Network } from '../net/topology.js';
 import { LinuxBridge } from '../net/bridge.js';
 import { PhysicalSwitch } from '../net/pswitch.js';
+import { changeLink } from '../net/links.js';
 import { COUNTER_SLOTS, DROP_BASE, DROP_REASONS, RX, TX } from '../net/reasons.js';
 import type { LabSpec } from '../spec/schema.js';
 import type { LabRow, Store } from '../store/store.js';
@@ -105,14 +106,17 @@ export function findPort(net: Network, inv: Inventory, point: string): string {
   throw new OperationError('unknown-port', `no port "${point}" in the running lab`, { hint: 'use HOST/NIC (esx1/vmnic0), SWITCH/PORT (core/p1), VM/nicN or HOST/vmkN' });
 }
 
-export function setLink(store: Store, lab: LabRow, point: string, up: boolean): { port: string; state: 'up' | 'down' } {
+export function setLink(store: Store, lab: LabRow, point: string, up: boolean): { port: string; state: 'up' | 'down'; moved: string[] } {
   return withNetwork(store, lab, ({ net, inventory, engine }) => {
     const id = findPort(net, inventory, point);
     const port = net.ports.get(id);
     if (!port) throw new OperationError('unknown-port', `port ${point} is not running (is its host or VM powered on?)`);
-    port.up = up;
+    const now = net.fabric.now;
+    const moved = changeLink(net, port, up);
     engine.event(up ? 'link.up' : 'link.down', id, `link ${id} ${up ? 'up' : 'down'}`);
-    return { port: id, state: up ? 'up' : 'down' };
+    for (const p of moved) engine.event('teaming.failover', p, `${p} moved to another uplink after ${id} went ${up ? 'up' : 'down'}`);
+    net.fabric.runUntil(now + 1000);
+    return { port: id, state: up ? 'up' : 'down', moved };
   });
 }
 

@@ -3,6 +3,8 @@
 import type { EventRow, LabRow, ObjectRow, Store, TaskRow } from '../store/store.js';
 import { OperationError } from './engine.js';
 import type { HostRuntime, VmRuntime } from './power.js';
+import { portCounters } from './network.js';
+import type { NetState } from '../net/state.js';
 
 export const LIST_KINDS = {
   hosts: ['host'],
@@ -102,8 +104,15 @@ function vmPath(store: Store, lab: LabRow, vm: string): string[] {
   return path;
 }
 
+/** Per-port counters the data plane kept (rx, tx, drops by reason), by port id. */
+function counterLookup(store: Store, lab: LabRow): (portId: string) => ReturnType<typeof portCounters> {
+  const state = JSON.parse(store.netState(lab.name) ?? '{}') as Partial<NetState>;
+  return (id) => portCounters(state.counters?.[id]);
+}
+
 export function describeObject(store: Store, lab: LabRow, name: string): Record<string, unknown> {
   const row = findObject(store, lab, name);
+  const counters = counterLookup(store, lab);
   const config = parse(row.config);
   const runtime = parse(row.runtime);
   const children = store.children(lab.name, row.id);
@@ -114,17 +123,19 @@ export function describeObject(store: Store, lab: LabRow, name: string): Record<
     const nested = config.nested !== undefined ? describeHost(store, lab, `host:${row.name}`) : undefined;
     return {
       ...base, state: rt.power, host: rt.host, path: vmPath(store, lab, row.name), ...rest,
-      nics: children.filter((c) => c.kind === 'vnic').map((c) => ({ name: c.name, ...parse(c.config) })),
+      nics: children.filter((c) => c.kind === 'vnic').map((c) => ({ name: c.name, ...parse(c.config), counters: counters(c.id) })),
       ...(nested ? { nested } : {}),
       counters: { powerOns: rt.powerOns ?? 0, resets: rt.resets ?? 0, poweredOnAtS: rt.poweredOnAtMs === undefined ? null : rt.poweredOnAtMs / 1000 },
     };
   }
   if (row.kind === 'host') return describeHost(store, lab, row.id);
-  return { ...base, parent: row.parent, ...config, ...runtime, children: children.map((c) => ({ id: c.id, kind: c.kind, name: c.name })) };
+  const ports = row.kind === 'pswitch' ? { ports: children.map((c) => ({ name: c.name, ...parse(c.config), counters: counters(c.id) })) } : {};
+  return { ...base, parent: row.parent, ...config, ...runtime, ...ports, children: children.map((c) => ({ id: c.id, kind: c.kind, name: c.name })) };
 }
 
 function describeHost(store: Store, lab: LabRow, id: string): Record<string, unknown> {
   const row = store.object(lab.name, id)!;
+  const counters = counterLookup(store, lab);
   const config = parse(row.config);
   const children = store.children(lab.name, id);
   const portgroups = (switchId: string) =>
@@ -135,7 +146,7 @@ function describeHost(store: Store, lab: LabRow, id: string): Record<string, unk
   const running = store.objects(lab.name, 'vm').filter((v) => (parse(v.runtime) as VmRuntime).host === row.name);
   return {
     id: row.id, name: row.name, kind: 'host', state: (parse(row.runtime) as HostRuntime).state, ...config,
-    nics: children.filter((c) => c.kind === 'nic').map((c) => ({ name: c.name, ...parse(c.config) })),
+    nics: children.filter((c) => c.kind === 'nic').map((c) => ({ name: c.name, ...parse(c.config), counters: counters(c.id) })),
     vswitches: children.filter((c) => c.kind === 'vswitch').map((s) => ({ name: s.name, ...parse(s.config), portgroups: portgroups(s.id) })),
     bridges: children.filter((c) => c.kind === 'bridge').map((b) => ({ name: b.name, ...parse(b.config) })),
     vms: running.map((v) => ({ name: v.name, state: (parse(v.runtime) as VmRuntime).power })),

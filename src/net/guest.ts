@@ -35,6 +35,8 @@ export interface Interface extends InterfaceConfig {
   effectiveMac: number;
   readonly arp: Map<number, { mac: number; t: number }>;
   readonly pending: Map<number, { tries: number; queue: Array<(mac: number) => void> }>;
+  /** the switch port this NIC plugs into learns of MAC changes (the vNIC reports them) */
+  onMacChange?: (mac: number) => void;
 }
 
 export interface EchoReply {
@@ -198,6 +200,7 @@ export class Guest implements Device {
   /** The guest OS changes its MAC (its frames carry the new source from now on). */
   setMac(iface: Interface, mac: number): void {
     iface.effectiveMac = mac;
+    iface.onMacChange?.(mac);
   }
 
   /** An echo request, like ping: resolves the next hop first. */

@@ -15,6 +15,8 @@ export interface NetState {
   down: string[];
   counters: Record<string, number[]>;
   captures: Record<string, string>;
+  /** the uplink each vSwitch port uses now (failback No remembers it, R5.11) */
+  selected?: Record<string, string>;
 }
 
 export const emptyNetState = (): NetState => ({ fdb: {}, learned: {}, filters: {}, arp: {}, macs: {}, down: [], counters: {}, captures: {} });
@@ -28,7 +30,10 @@ export function snapshot(net: Network, captures: Record<string, string>): NetSta
       if (entries.length) s.fdb[id] = entries.map((e) => [e.vlan, e.mac, e.port.id, e.t]);
     } else {
       if (sw.learned.size) s.learned[id] = [...sw.learned].map(([mac, e]) => [mac, e.vp.port.id, e.t]);
-      for (const vp of sw.vports) if (vp.filter?.size) s.filters[vp.port.id] = [...vp.filter];
+      for (const vp of sw.vports) {
+        if (vp.filter?.size) s.filters[vp.port.id] = [...vp.filter];
+        if (vp.selected !== null) (s.selected ??= {})[vp.port.id] = vp.selected.id;
+      }
     }
   }
   for (const [key, { iface }] of net.interfaces) {
@@ -77,6 +82,12 @@ export function restore(net: Network, s: NetState): void {
   for (const [id, mac] of Object.entries(s.macs)) {
     const i = net.interfaces.get(id);
     if (i) i.guest.setMac(i.iface, mac);
+  }
+  for (const [portId, uplinkId] of Object.entries(s.selected ?? {})) {
+    const port = net.ports.get(portId);
+    const uplink = net.ports.get(uplinkId);
+    const vp = port && port.device instanceof VSwitch ? port.device.portFor(port) : undefined;
+    if (vp && uplink) vp.selected = uplink;
   }
   for (const id of s.down) {
     const p = net.ports.get(id);

@@ -53,8 +53,8 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
     reversePathFwdCheck: inv.settings.reversePathFwdCheck,
     reversePathFwdCheckPromisc: inv.settings.reversePathFwdCheckPromisc,
     forgedCompareInitial: inv.settings.forgedTransmitCompare === 'initial',
-    duplicateSuppression: true,
-    macLearningBypassesForged: true,
+    duplicateSuppression: inv.settings.duplicateSuppression,
+    macLearningBypassesForged: inv.settings.macLearningBypassesForged,
   };
   const port = (id: string, device: Device, speed?: number) => {
     const p = new Port(id, device, speed);
@@ -98,7 +98,8 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
           const iface = addInterface(guest, k.id, `${h.name}/${k.name}`, { mac: macToNumber(k.mac), ...optional(cidr(k.ip), k.gateway), vlan: 0, promiscuous: false });
           const sp = port(`${s.id}[${k.id}]`, dev);
           connect(sp, iface.port);
-          dev.addPort(sp, standardPolicy(pg), iface.mac);
+          const vp = dev.addPort(sp, standardPolicy(pg), iface.mac);
+          iface.onMacChange = (m) => { vp.effectiveMac = m; dev.invalidate(); };
           net.guests.set(k.id, guest);
         }
       }
@@ -141,6 +142,7 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
       const attach = attachment(inv, host, nic, dvProxy, net);
       if (!attach) continue;
       let vmSide: Port;
+      let iface: Interface | undefined;
       let mac = macToNumber(nic.mac);
       let hypervisor = false;
       if (vm.nested !== undefined) {
@@ -152,7 +154,7 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
       } else {
         guest ??= new Guest(vm.id, fabric, vm.role === 'router');
         net.guests.set(vm.id, guest);
-        const iface = addInterface(guest, nic.id, `${vm.name}/nic${nic.index}`, {
+        iface = addInterface(guest, nic.id, `${vm.name}/nic${nic.index}`, {
           mac, ...optional(cidr(nic.ip), nic.gateway), vlan: nic.vlan ?? 0, promiscuous: nic.promiscuous,
         });
         vmSide = iface.port;
@@ -160,10 +162,12 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
       const sp = port(`${attach.device.id}[${nic.id}]`, attach.device);
       connect(sp, vmSide);
       if (attach.device instanceof VSwitch) {
-        const vp = attach.device.addPort(sp, attach.policy!, mac);
+        const sw = attach.device;
+        const vp = sw.addPort(sp, attach.policy!, mac);
         // Hypervisors put their uplinks in promiscuous mode (R2.3 modelling note), so do guests that ask.
         vp.guestPromisc = hypervisor || nic.promiscuous;
         if (nic.macLearn) vp.filter = new Set();
+        if (iface) iface.onMacChange = (m) => { vp.effectiveMac = m; sw.invalidate(); };
       } else attach.device.addPort(sp);
     }
   }
@@ -211,7 +215,7 @@ function standardPolicy(pg: Portgroup): PortPolicy {
   return {
     portgroup: pg.name, vlan,
     promiscuous: pg.security.promiscuous === 'accept', macChanges: pg.security.macChanges === 'accept', forgedTransmits: pg.security.forgedTransmits === 'accept',
-    active: pg.teaming.active, standby: pg.teaming.standby, teaming: pg.teaming.policy, learning: null,
+    active: pg.teaming.active, standby: pg.teaming.standby, teaming: pg.teaming.policy, failback: pg.teaming.failback, notifySwitches: pg.teaming.notifySwitches, learning: null,
   };
 }
 
@@ -227,7 +231,7 @@ function dvPolicy(pg: DvPortgroup, version: string): PortPolicy {
   return {
     portgroup: pg.name, vlan,
     promiscuous: pg.security.promiscuous === 'accept', macChanges: pg.security.macChanges === 'accept', forgedTransmits: pg.security.forgedTransmits === 'accept',
-    active: pg.teaming.active, standby: pg.teaming.standby, teaming: pg.teaming.policy,
+    active: pg.teaming.active, standby: pg.teaming.standby, teaming: pg.teaming.policy, failback: pg.teaming.failback, notifySwitches: pg.teaming.notifySwitches,
     learning: l.enabled && learningCapable(version) ? { allowUnicastFlooding: l.allowUnicastFlooding, limit: l.limit, limitPolicy: l.limitPolicy, agingMs: l.agingTimeS * 1000 } : null,
   };
 }

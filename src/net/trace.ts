@@ -44,7 +44,9 @@ export class Recorder implements Tracer {
     if (!f) return;
     const delivered = f.hops.some((h) => h.action === 'deliver' && h.port !== f.from);
     f.outcome = delivered ? 'delivered' : 'dropped';
-    const lastDrop = [...f.hops].reverse().find((h) => h.action === 'drop' && h.reason !== 'not-for-me');
+    // The drop that explains the frame: not a guest ignoring it, nor a flood into an empty port.
+    const drops = f.hops.filter((h) => h.action === 'drop' && h.reason !== 'not-for-me');
+    const lastDrop = drops.filter((h) => h.reason !== 'link-down').at(-1) ?? drops.at(-1);
     if (!delivered && lastDrop) f.drop = { device: lastDrop.device, port: lastDrop.port, rule: lastDrop.rule, reason: lastDrop.reason };
     this.current = null;
   }

@@ -3,7 +3,7 @@
 // goes to the port whose registered MAC matches; VLAN contexts (§3); security policy (§2);
 // split horizon (R1.10); teaming picks one uplink per source port (§5); promiscuous copies
 // (R2.3); the MAC Learning dvFilter (§4a) and native vDS MAC learning (§4c).
-import { frameDst, frameSrc, isMulticastMac } from './codec/index.js';
+import { frameDst, frameSrc, isMulticastMac, rarpFrame } from './codec/index.js';
 import type { Fabric, Device, Port } from './fabric.js';
 import type { DropReason } from './reasons.js';
 
@@ -21,6 +21,10 @@ export interface PortPolicy {
   active: string[];
   standby: string[];
   teaming: 'port-id' | 'mac-hash' | 'ip-hash' | 'explicit' | 'load-based';
+  /** R5.11: return to a recovered active uplink (false: stay on the standby until it fails) */
+  failback: boolean;
+  /** R5.10: announce a port's MAC with RARP when it moves to another uplink */
+  notifySwitches: boolean;
   /** vDS native MAC learning (§4c), or null */
   learning: { allowUnicastFlooding: boolean; limit: number; limitPolicy: 'drop' | 'allow'; agingMs: number } | null;
 }
@@ -120,7 +124,6 @@ export class VSwitch implements Device {
         reg.set(mac, prior === undefined ? vp : Array.isArray(prior) ? [...prior, vp] : [prior, vp]);
       }
       if (vp.policy.promiscuous && vp.guestPromisc) promisc.push(vp);
-      vp.selected = null;
     }
     this.registered = reg;
     this.promiscuous = promisc;
@@ -280,7 +283,9 @@ export class VSwitch implements Device {
     let n = 0;
     for (const vp of this.promiscuous) {
       if (vp === src || vp === target || !admits(vp.policy.vlan, ctx)) continue;
-      if (vp.filter !== null && !isMulticastMac(dst) && !vp.filter.has(dst) && this.filteredElsewhere(dst)) continue;
+      // The dvFilter passes a unicast copy only for MACs learned behind its port; it fails open
+      // for a destination known nowhere (R4a.6 [L]) — not for one registered here.
+      if (vp.filter !== null && !isMulticastMac(dst) && !vp.filter.has(dst) && (target !== null || this.filteredElsewhere(dst))) continue;
       if (echoSrc >= 0 && this.echoBlocked(echoSrc, t)) continue;
       this.deliver(vp, frame, ctx, t, 'copy-promiscuous', 'R2.3');
       n++;
@@ -327,29 +332,60 @@ export class VSwitch implements Device {
 
   private activeUplinkCount(): number {
     let n = 0;
-    for (const u of this.uplinks) if (u.up && u.peer !== null && u.peer.up) n++;
+    for (const u of this.uplinks) if (alive(u)) n++;
     return n;
   }
 
   /** The uplink teaming selects for a port (§5): active in order, then standby; none if all down. */
   selectUplink(vp: VPort, srcMac: number): Port | null {
     const p = vp.policy;
-    const alive = (name: string) => {
-      const u = this.uplinkByName.get(name);
-      return u !== undefined && u.up && u.peer !== null && u.peer.up ? u : null;
-    };
+    const current = vp.selected;
+    // R5.11 failback No: a port that failed over stays where it is while that uplink lives.
+    if (!p.failback && current !== null && alive(current)) return current;
     const candidates: Port[] = [];
-    for (const n of p.active) { const u = alive(n); if (u) candidates.push(u); }
-    if (candidates.length === 0) for (const n of p.standby) { const u = alive(n); if (u) { candidates.push(u); break; } }
-    if (candidates.length === 0) return null;
-    switch (p.teaming) {
-      case 'explicit':
-        return candidates[0]!; // R5.6
-      case 'mac-hash':
-        return candidates[macHash(srcMac) % candidates.length]!; // R5.3 [L]
-      default:
-        return candidates[vp.index % candidates.length]!; // R5.2 [L]: port id mod uplinks
+    for (const n of p.active) { const u = this.uplinkByName.get(n); if (u && alive(u)) candidates.push(u); }
+    if (candidates.length === 0) for (const n of p.standby) { const u = this.uplinkByName.get(n); if (u && alive(u)) { candidates.push(u); break; } }
+    let chosen: Port | null = null;
+    if (candidates.length) {
+      switch (p.teaming) {
+        case 'explicit': chosen = candidates[0]!; break; // R5.6
+        case 'mac-hash': chosen = candidates[macHash(srcMac) % candidates.length]!; break; // R5.3 [L]
+        default: chosen = candidates[vp.index % candidates.length]!; // R5.2 [L]: port id mod uplinks
+      }
     }
+    vp.selected = chosen;
+    return chosen;
+  }
+
+  /** Fix every port's uplink before links change, so moves can be seen (and announced). */
+  settleUplinks(): void {
+    if (this.dirty) this.refresh();
+    for (const vp of this.vports) this.selectUplink(vp, vp.effectiveMac);
+  }
+
+  /**
+   * After a link changed: ports whose uplink moved announce their MAC with ~5 RARP broadcasts on
+   * the new uplink when notify switches is on (R5.10), so physical switches re-learn at once (R9.7).
+   */
+  uplinksChanged(t: number): string[] {
+    if (this.dirty) this.refresh();
+    const moved: string[] = [];
+    for (const vp of this.vports) {
+      const before = vp.selected;
+      if (vp.policy.failback) vp.selected = null;
+      const after = this.selectUplink(vp, vp.effectiveMac);
+      if (after === before || after === null) continue;
+      moved.push(vp.port.id);
+      if (!vp.policy.notifySwitches || vp.registeredMac < 0) continue;
+      const vid = vp.policy.vlan.kind === 'vst' ? vp.policy.vlan.vid : 0;
+      const frame = rarpFrame(vp.registeredMac);
+      for (let i = 0; i < RARPS_PER_MOVE; i++) {
+        this.fabric.schedule(t + i * 100, () => {
+          if (vp.selected === after && alive(after)) this.fabric.transmit(after, frame, vid, this.fabric.now);
+        });
+      }
+    }
+    return moved;
   }
 
   private toUplink(src: VPort, frame: Uint8Array, ctx: number, t: number, srcMac: number): void {
@@ -401,6 +437,13 @@ export function admits(v: VlanMode, ctx: number): boolean {
     case 'all': return true;
     case 'trunk': return v.allowed[ctx] === 1;
   }
+}
+
+/** "Around 5 (max. 8) RARP packets for each VM" on failover (R5.10, KB 343401). */
+const RARPS_PER_MOVE = 5;
+
+function alive(u: Port): boolean {
+  return u.up && u.peer !== null && u.peer.up;
 }
 
 function macHash(mac: number): number {

@@ -390,6 +390,10 @@ const settings = z.strictObject({
   reversePathFwdCheck: z.boolean().default(true),
   reversePathFwdCheckPromisc: z.boolean().default(false),
   forgedTransmitCompare: z.enum(['effective', 'initial']).default('effective'),
+  duplicateSuppression: z.boolean().default(true)
+    .meta({ description: 'R1.12 [L]: with several active uplinks a port takes broadcast only from its own uplink' }),
+  macLearningBypassesForged: z.boolean().default(true)
+    .meta({ description: 'R4c.8 [L]: a MAC learned by vDS MAC learning passes the forged-transmits check' }),
   idleMemoryTax: fraction.default(0.75),
   shareForceSalting: int(0, 2, 'Mem.ShareForceSalting').default(2),
 });

@@ -1,0 +1,157 @@
+// The network from the command line (spec/cli.md "Network"): the seeds' stories end to end —
+// ping, trace with rule ids and reasons, link down|up with failover, captures tshark decodes,
+// MAC tables, counters in show — and determinism of it all.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { nestlab, ROOT, tempDir } from './helpers.js';
+
+const example = (name: string) => join(ROOT, 'examples', name);
+
+function upLab(file: string): { state: string; s: string[] } {
+  const state = join(tempDir(), 'state');
+  const r = nestlab(['up', file, '--state', state, '--json']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  return { state, s: ['--state', state, '--json'] };
+}
+
+test('seed 000: a nested VM is unreachable until the outer vSwitch allows promiscuous mode; trace says where and why (R1.8, R2.3)', () => {
+  const dir = tempDir();
+  const closed = join(dir, 'closed.yaml');
+  // The home lab with the seed's crucial setting left out: outer vSwitches at their defaults.
+  writeFileSync(closed, readFileSync(example('home-lab.yaml'), 'utf8').replaceAll('security: { promiscuous: accept, macChanges: accept, forgedTransmits: accept }', 'security: {}'));
+  const { s } = upLab(closed);
+  const ping = nestlab(['ping', 'laptop', 'web-a1', '--count', '2', ...s]);
+  assert.equal(ping.code, 3, 'a ping that gets no reply is a failed operation');
+  assert.equal(ping.json().received, 0);
+  const tr = nestlab(['trace', 'laptop', 'web-a1', ...s]);
+  assert.equal(tr.code, 3);
+  const t = tr.json();
+  assert.equal(t.delivered, false);
+  const dropped = (t.frames as Array<{ kind: string; outcome: string; drop?: { device: string; rule: string; reason: string } }>).find((f) => f.kind.startsWith('ICMP echo request') && f.outcome === 'dropped');
+  assert.ok(dropped, JSON.stringify(t.frames.map((f: { kind: string }) => f.kind)));
+  assert.deepEqual([dropped.drop!.device, dropped.drop!.rule, dropped.drop!.reason], ['vswitch:esx-xeon/vSwitch0', 'R1.8', 'unknown-unicast-dst']);
+  // The seed's fix: promiscuous (with forged transmits and MAC changes) accept on the vSwitch.
+  const { s: open } = upLab(example('home-lab.yaml'));
+  const ok = nestlab(['ping', 'laptop', 'web-a1', '--count', '2', ...open]);
+  assert.equal(ok.code, 0, ok.stdout);
+  assert.equal(ok.json().received, 2);
+  const tr2 = nestlab(['trace', 'laptop', 'web-a1', ...open]).json();
+  assert.equal(tr2.delivered, true);
+  assert.ok(tr2.frames.some((f: { hops: Array<{ action: string; rule: string }> }) => f.hops.some((h) => h.action === 'copy-promiscuous' && h.rule === 'R2.3')), 'the reply reached the nested host as a promiscuous copy');
+});
+
+test('seed 002: the 1:1 MAC mapping reaches a nested VM with promiscuous mode off everywhere (§7.6)', () => {
+  const { s } = upLab(example('cloud-nested.yaml'));
+  const r = nestlab(['ping', 'internet-host', 'centos1', '--count', '3', ...s]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(r.json().received, 3);
+  const tr = nestlab(['trace', 'internet-host', 'centos1', ...s]).json();
+  assert.equal(tr.delivered, true);
+  for (const f of tr.frames as Array<{ hops: Array<{ action: string; reason: string }> }>) {
+    assert.ok(!f.hops.some((h) => h.action === 'copy-promiscuous'), 'no promiscuous copy anywhere');
+    assert.ok(!f.hops.some((h) => h.reason === 'forged-transmit'), 'no forged-transmit drop');
+  }
+});
+
+test('three levels through 4095 trunks: a VM two levels down reaches a physical station on its VLAN; trace is fast', () => {
+  const { s } = upLab(example('three-level.yaml'));
+  const r = nestlab(['ping', 'x', 'station-30', ...s]);
+  assert.equal(r.code, 0, r.stdout);
+  assert.deepEqual(Object.keys(r.json().rttMs), ['min', 'avg', 'max']);
+  const t0 = process.hrtime.bigint();
+  const tr = nestlab(['trace', 'station-30', 'x', ...s]);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const j = tr.json();
+  assert.equal(j.delivered, true);
+  const request = j.frames.find((f: { kind: string }) => f.kind.startsWith('ICMP echo request'));
+  for (const k of ['kind', 'src', 'dst', 'vlan', 'outcome', 'hops']) assert.ok(k in request, k);
+  for (const k of ['device', 'port', 'action', 'vlan', 'rule', 'reason']) assert.ok(k in request.hops[0], k);
+  const devices = new Set(request.hops.map((h: { device: string }) => h.device));
+  for (const d of ['pswitch:psw', 'vswitch:l0-esx/vSwitch0', 'vswitch:l1-esx/vSwitch0', 'vswitch:l2-esx/vSwitch0', 'vm:x']) assert.ok(devices.has(d), d);
+  assert.ok(ms < 2000, `trace took ${ms} ms wall, Node start-up included`);
+});
+
+test('link down fails over to the standby with RARPs the physical switch learns from; macs shows it (R5.10, R9.7)', () => {
+  const dir = tempDir();
+  const file = join(dir, 'lab.yaml');
+  writeFileSync(file, `lab: failover
+network:
+  switches:
+    - { name: core, ports: { p1: { mode: trunk }, p2: { mode: trunk }, p9: { mode: access, vlan: 1 } } }
+  stations:
+    - { name: laptop, nics: [{ ip: 10.0.0.5/24, connect: core/p9 }] }
+hosts:
+  - name: esx1
+    cpu: xeon-e3-1230-v3
+    memory: 32GB
+    nics: [{ name: vmnic0, connect: core/p1 }, { name: vmnic1, connect: core/p2 }]
+    switches:
+      - name: vSwitch0
+        uplinks: [vmnic0, vmnic1]
+        teaming: { policy: explicit, active: [vmnic0], standby: [vmnic1] }
+        portgroups: [{ name: VM Network }]
+vms:
+  - { name: web, host: esx1, cpus: 1, memory: 1GB, nics: [{ network: VM Network, ip: 10.0.0.20/24 }] }
+`);
+  const { s } = upLab(file);
+  assert.equal(nestlab(['ping', 'laptop', 'web', '--count', '1', ...s]).code, 0);
+  const webMac = nestlab(['show', 'web', ...s]).json().nics[0].mac;
+  const before = nestlab(['macs', 'core', ...s]).json();
+  assert.equal(before.entries.find((e: { mac: string }) => e.mac === webMac).port, 'switchport:core/p1');
+  const down = nestlab(['link', 'down', 'esx1/vmnic0', ...s]);
+  assert.equal(down.code, 0, down.stdout);
+  assert.deepEqual(down.json().moved, ['vswitch:esx1/vSwitch0[vnic:web/0]']);
+  assert.equal(nestlab(['macs', 'core', ...s]).json().entries.find((e: { mac: string }) => e.mac === webMac).port, 'switchport:core/p2', 'RARP: the switch re-learned web behind vmnic1');
+  assert.equal(nestlab(['ping', 'laptop', 'web', '--count', '1', ...s]).code, 0, 'still reachable through the standby');
+  assert.equal(nestlab(['link', 'up', 'esx1/vmnic0', ...s]).json().state, 'up');
+  const events = nestlab(['events', '--type', 'teaming', ...s]).json().events;
+  assert.equal(events.length, 2, 'failover and failback are in the event log');
+  assert.equal(nestlab(['link', 'down', 'nope/vmnic9', ...s]).code, 1);
+  const show = nestlab(['show', 'esx1', ...s]).json();
+  assert.ok(show.nics[0].counters.tx > 0, 'per-NIC counters in show');
+});
+
+test('capture start|list|stop writes pcap that tshark decodes (VLAN tags, ARP, ICMP)', (t) => {
+  const { s } = upLab(example('three-level.yaml'));
+  const pcap = join(tempDir(), 'trunk.pcap');
+  assert.equal(nestlab(['capture', 'start', 'psw/p1', pcap, ...s]).code, 0);
+  assert.deepEqual(nestlab(['capture', 'list', ...s]).json().captures, [{ point: 'switchport:psw/p1', file: pcap }]);
+  nestlab(['ping', 'station-30', 'x', '--count', '2', ...s]);
+  const stop = nestlab(['capture', 'stop', 'psw/p1', ...s]).json();
+  assert.ok(stop.frames >= 6, `ARP request/reply and 2 echo exchanges, got ${stop.frames}`);
+  assert.deepEqual(nestlab(['capture', 'list', ...s]).json().captures, []);
+  if (spawnSync('tshark', ['--version']).status !== 0) {
+    t.skip('tshark not installed: run scripts/install-test-deps.sh');
+    return;
+  }
+  const r = spawnSync('tshark', ['-r', pcap, '-T', 'fields', '-e', 'vlan.id', '-e', 'arp.opcode', '-e', 'icmp.type'], { encoding: 'utf8' });
+  const rows = r.stdout.trim().split('\n').map((l) => l.split('\t'));
+  assert.ok(rows.every((row) => row[0] === '30'), 'every frame on the trunk carries VLAN 30');
+  assert.ok(rows.some((row) => row[1] === '1') && rows.some((row) => row[1] === '2'), 'ARP request and reply');
+  assert.ok(rows.some((row) => row[2] === '8') && rows.some((row) => row[2] === '0'), 'ICMP echo request and reply');
+});
+
+test('network commands are deterministic: same lab and commands, same bytes', () => {
+  const outputs = [0, 1].map(() => {
+    const { s } = upLab(example('three-level.yaml'));
+    return [
+      nestlab(['ping', 'x', 'station-30', ...s]).stdout,
+      nestlab(['trace', 'r', 'y', ...s]).stdout,
+      nestlab(['macs', 'psw', ...s]).stdout,
+      nestlab(['show', 'x', ...s]).stdout,
+      nestlab(['events', ...s]).stdout,
+    ];
+  });
+  assert.deepEqual(outputs[0], outputs[1]);
+});
+
+test('ping and trace name unknown endpoints as invalid input (exit 1)', () => {
+  const { s } = upLab(example('minimal.yaml'));
+  const r = nestlab(['ping', 'ghost', '10.0.0.1', ...s]);
+  assert.equal(r.code, 1);
+  assert.equal(r.json().code, 'unknown-endpoint');
+  assert.equal(nestlab(['ping', 'vm1', '10.0.0.1', '--count', '0', ...s]).code, 2);
+});
