@@ -115,6 +115,9 @@ export function setLink(store: Store, lab: LabRow, point: string, up: boolean): 
     const moved = changeLink(net, port, up);
     engine.event(up ? 'link.up' : 'link.down', id, `link ${id} ${up ? 'up' : 'down'}`);
     for (const p of moved) engine.event('teaming.failover', p, `${p} moved to another uplink after ${id} went ${up ? 'up' : 'down'}`);
+    // A guest whose link comes up announces itself with gratuitous ARP.
+    const guest = net.interfaces.get(id);
+    if (up && guest) guest.guest.announce(guest.iface);
     net.fabric.runUntil(now + 1000);
     return { port: id, state: up ? 'up' : 'down', moved };
   });

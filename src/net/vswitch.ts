@@ -220,9 +220,9 @@ export class VSwitch implements Device {
 
   private fromUplink(uplink: Port, frame: Uint8Array, ctx: number, t: number): void {
     const f = this.fabric;
-    f.trace(this, uplink, 'ingress', ctx, 'R1.9');
     const dst = frameDst(frame);
     const srcMac = frameSrc(frame);
+    f.trace(this, uplink, 'ingress', ctx, isMulticastMac(dst) ? 'R1.9' : 'R1.8');
     if (isMulticastMac(dst)) {
       // R1.11 (a): our own broadcast coming back from the physical switch.
       if (this.settings.reversePathFwdCheck) {
