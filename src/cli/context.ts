@@ -24,3 +24,13 @@ export function openLab(ctx: Context): { store: Store; lab: LabRow } {
   const store = new Store(ctx.stateDir);
   return { store, lab: selectLab(store, ctx.lab) };
 }
+
+/** Run `fn` on the selected lab of an existing state, closing the state afterwards. */
+export function withLab<T>(ctx: Context, fn: (o: { store: Store; lab: LabRow }) => T): T {
+  const opened = openLab(ctx);
+  try {
+    return fn(opened);
+  } finally {
+    opened.store.close();
+  }
+}

@@ -4,17 +4,8 @@ import { describeObject, LIST_KINDS, listEvents, listObjects, listTasks, type Li
 import { CPU_CATALOG, hardwareVirtualization, maxEvcMode } from '../model/cpu.js';
 import { LINT_RULES } from '../lint/index.js';
 import { formatMB } from '../spec/units.js';
-import { openLab, type Context } from './context.js';
+import { withLab, type Context } from './context.js';
 import { CliError, EXIT, out, table } from './output.js';
-
-function withLab<T>(ctx: Context, fn: (o: ReturnType<typeof openLab>) => T): T {
-  const opened = openLab(ctx);
-  try {
-    return fn(opened);
-  } finally {
-    opened.store.close();
-  }
-}
 
 const stateColor = (s: unknown): string => {
   const text = String(s ?? '-');

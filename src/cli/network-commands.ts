@@ -3,17 +3,8 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { macTable, pingLab, setLink, startCapture, stopCapture, traceLab } from '../engine/network.js';
 import type { NetState } from '../net/state.js';
-import { openLab, type Context } from './context.js';
+import { withLab, type Context } from './context.js';
 import { CliError, EXIT, out, table } from './output.js';
-
-function withLab<T>(ctx: Context, fn: (o: ReturnType<typeof openLab>) => T): T {
-  const opened = openLab(ctx);
-  try {
-    return fn(opened);
-  } finally {
-    opened.store.close();
-  }
-}
 
 function positive(v: string, flag: string, max: number): number {
   const n = Number(v);

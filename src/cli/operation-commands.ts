@@ -4,7 +4,7 @@ import { advance } from '../engine/apply.js';
 import { Engine } from '../engine/engine.js';
 import { power, type PowerAction } from '../engine/power.js';
 import { parseDurationSeconds } from '../spec/units.js';
-import { openLab, type Context } from './context.js';
+import { withLab, type Context } from './context.js';
 import { CliError, EXIT, out } from './output.js';
 
 export function registerOperationCommands(program: Command, context: (cmd: Command) => Context): void {
@@ -16,8 +16,7 @@ export function registerOperationCommands(program: Command, context: (cmd: Comma
     .action((action: string, vm: string, _o, cmd: Command) => {
       const ctx = context(cmd);
       if (action !== 'on' && action !== 'off' && action !== 'reset') throw new CliError('usage', `power takes on, off or reset; got "${action}"`, EXIT.usage);
-      const { store, lab } = openLab(ctx);
-      try {
+      withLab(ctx, ({ store, lab }) => {
         const result = store.transaction(() => {
           const engine = new Engine(store, lab);
           const outcome = engine.task(`power-${action}`, `vm:${vm}`, () => power(engine, action as PowerAction, vm));
@@ -27,9 +26,7 @@ export function registerOperationCommands(program: Command, context: (cmd: Comma
         if (!result.ok) throw result.error!;
         const state = result.value!.power;
         ctx.out.result({ name: vm, state, host: result.value!.host }, () => `${vm}: ${state === 'on' ? out.green('on') : out.dim(state)} (host ${result.value!.host})`);
-      } finally {
-        store.close();
-      }
+      });
     });
 
   program
@@ -40,12 +37,9 @@ export function registerOperationCommands(program: Command, context: (cmd: Comma
       const ctx = context(cmd);
       const seconds = parseDurationSeconds(duration);
       if (seconds === undefined) throw new CliError('invalid-duration', `"${duration}" is not a duration`, EXIT.invalid, {}, 'use 300s, 5m, 1h or a number of seconds');
-      const { store, lab } = openLab(ctx);
-      try {
+      withLab(ctx, ({ store, lab }) => {
         const result = advance(store, lab, seconds);
         ctx.out.result(result, () => `lab ${result.lab}: virtual time is now T+${result.now}s`);
-      } finally {
-        store.close();
-      }
+      });
     });
 }
