@@ -16,7 +16,7 @@ import { type TracedFrame } from '../src/net/trace.js';
 import { VSwitch } from '../src/net/vswitch.js';
 import { LinuxBridge } from '../src/net/bridge.js';
 import { PhysicalSwitch } from '../src/net/pswitch.js';
-import { BROADCAST_MAC, macToNumber } from '../src/net/codec/index.js';
+import { BROADCAST_MAC, icmpEchoFrame, ipToNumber, macToNumber } from '../src/net/codec/index.js';
 
 import { ROOT, lab, MAC, m, FOREIGN, vm, hostLab, nestedLab, portOf, swPort, vswitch, eth, send, watch, tap, record, dropAt, pingOk, advance, S1, UP0, UP1, UP2, PSW_P1 } from './net-helpers.js';
 
@@ -499,7 +499,23 @@ test('§10.26 an unused uplink never carries a frame, even when every active one
 });
 
 test.todo('§10.27 beacon probing with 2 uplinks ("shotgun") and with 3 (isolate the failed one) (R5.9) — not built: beacon probing / failure detection other than link state');
-test.todo('§10.28 IP hash: per-packet uplink from src/dst IP, MAC flapping without a port channel (R5.4) — not built: ip-hash teaming falls back to port id; no EtherChannel on the physical switch');
+test('§10.28 IP hash: the uplink is chosen per packet from source and destination IP; one VM MAC appears on two physical ports (R5.4)', () => {
+  const { net } = lab(hostLab({ uplinks: 2, switchExtra: 'teaming: { policy: ip-hash }', portgroups: ['{ name: X }'], vms: [vm('a', 'X', 'ip: 10.0.0.1/24')] }));
+  const u0 = tap(net, UP0);
+  const u1 = tap(net, UP1);
+  const psw = net.switches.get('pswitch:psw') as PhysicalSwitch;
+  const ports = new Set<string>();
+  for (let d = 2; d < 34; d++) {
+    const frame = icmpEchoFrame({ srcMac: m('a'), dstMac: m('h'), srcIp: ipToNumber('10.0.0.1'), dstIp: ipToNumber(`10.0.0.${d}`), id: 1, seq: d, reply: false });
+    send(net, 'a/nic0', frame);
+    send(net, 'a/nic0', frame);
+    ports.add(psw.fdb.lookup(1, m('a'), net.fabric.now)!.id);
+  }
+  assert.ok(u0.tx.length > 0 && u1.tx.length > 0, 'destinations spread over both uplinks');
+  assert.equal(u0.tx.length % 2, 0, 'the same packet twice takes the same uplink');
+  assert.equal(ports.size, 2, 'without a port channel the physical switch sees A flap between p1 and p2');
+});
+test.todo('§10.28 IP hash with EtherChannel: the physical switch treats the uplinks as one logical port — not built: no port channels on physical switches');
 test.todo('§10.29 vMotion RARP: destination host sends RARP, PSW station move (R5.10, R9.7) — not built: vMotion in the data plane and RARP generation');
 test.todo('§10.30 vDS static port binding with vCenter down (R6.2–R6.4) — not built: dvPort binding / vCenter reachability in the data plane');
 

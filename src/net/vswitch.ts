@@ -337,7 +337,7 @@ export class VSwitch implements Device {
   }
 
   /** The uplink teaming selects for a port (§5): active in order, then standby; none if all down. */
-  selectUplink(vp: VPort, srcMac: number): Port | null {
+  selectUplink(vp: VPort, srcMac: number, frame?: Uint8Array): Port | null {
     const p = vp.policy;
     const current = vp.selected;
     // R5.11 failback No: a port that failed over stays where it is while that uplink lives.
@@ -350,6 +350,7 @@ export class VSwitch implements Device {
       switch (p.teaming) {
         case 'explicit': chosen = candidates[0]!; break; // R5.6
         case 'mac-hash': chosen = candidates[macHash(srcMac) % candidates.length]!; break; // R5.3 [L]
+        case 'ip-hash': chosen = candidates[ipHash(frame, srcMac) % candidates.length]!; break; // R5.4 [L]
         default: chosen = candidates[vp.index % candidates.length]!; // R5.2 [L]: port id mod uplinks
       }
     }
@@ -389,7 +390,7 @@ export class VSwitch implements Device {
   }
 
   private toUplink(src: VPort, frame: Uint8Array, ctx: number, t: number, srcMac: number): void {
-    const uplink = this.selectUplink(src, srcMac);
+    const uplink = this.selectUplink(src, srcMac, frame);
     if (uplink === null) {
       if (this.uplinks.length > 0 || src.policy.active.length > 0) this.dropAt(src.port, 'no-active-uplink', ctx);
       return;
@@ -444,6 +445,17 @@ const RARPS_PER_MOVE = 5;
 
 function alive(u: Port): boolean {
   return u.up && u.peer !== null && u.peer.up;
+}
+
+/**
+ * R5.4: a hash of source and destination IPv4 addresses, per packet; "for non-IP packets, the
+ * switch simply uses the data at those fields" — the same offsets (26–33) of whatever is there.
+ */
+function ipHash(frame: Uint8Array | undefined, srcMac: number): number {
+  if (frame === undefined || frame.length < 34) return macHash(srcMac);
+  let h = 0;
+  for (let i = 26; i < 34; i++) h = (h * 31 + frame[i]!) >>> 0;
+  return h;
 }
 
 function macHash(mac: number): number {
