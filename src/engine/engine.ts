@@ -43,6 +43,7 @@ export class Engine {
   private readonly dirty = new Set<string>();
   /** rows created in this operation, written once at save() with their final runtime */
   private readonly created = new Set<string>();
+  private readonly caches = new Map<string, unknown>();
   private loaded = false;
 
   constructor(
@@ -105,6 +106,17 @@ export class Engine {
     return this.rows.values();
   }
 
+  /** A view derived from the rows, built once per operation (callers keep it in step). */
+  cache<T>(key: string, build: () => T): T {
+    if (!this.caches.has(key)) this.caches.set(key, build());
+    return this.caches.get(key) as T;
+  }
+
+  /** Forget derived views after configurations changed. */
+  invalidate(): void {
+    this.caches.clear();
+  }
+
   /** A new object: visible at once, written to the store at save() with its final runtime. */
   create(row: ObjectRow): void {
     this.load();
@@ -116,6 +128,7 @@ export class Engine {
   reconfigure(row: Omit<ObjectRow, 'runtime'>): void {
     this.load();
     this.store.updateConfig(this.lab.name, row);
+    this.caches.clear();
     const old = this.rows.get(row.id);
     this.rows.set(row.id, { ...row, runtime: old?.runtime ?? '{}' });
   }

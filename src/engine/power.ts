@@ -2,6 +2,10 @@
 // not in maintenance mode, or a nested host whose own VM is powered on. Powering off a nested
 // hypervisor's VM takes down every VM inside it, at every level below.
 import { Engine, OperationError } from './engine.js';
+import { demandOf, hostFacts, ledger, vmConfig } from './compute.js';
+import { nestedRefusal } from '../compute/nested.js';
+import { esxiMinimumMemoryMB } from '../model/defaults.js';
+import { formatMB } from '../spec/units.js';
 
 export interface VmRuntime extends Record<string, unknown> {
   power: 'on' | 'off' | 'suspended';
@@ -44,6 +48,13 @@ function powerOnRefusal(engine: Engine, name: string): OperationError | undefine
     const why = host.state === 'powered-off' ? `its VM ${rt.host} is powered off` : `it is ${host.state}`;
     return new OperationError('host-not-running', `host ${rt.host} is not running (${why})`, { name, host: rt.host, hostState: host.state });
   }
+  // Nested virtualization requirements (compute.md §4), then admission control (§1.4).
+  const vm = vmConfig(engine, name);
+  const facts = hostFacts(engine, rt.host);
+  const nested = nestedRefusal(vm, facts);
+  if (nested) return new OperationError(nested.code, nested.message, { name, ...nested.details });
+  const refused = ledger(engine).check(demandOf(vm, rt.host, facts.cluster));
+  if (refused) return new OperationError(refused.code, refused.message, { name, ...refused.details });
   return undefined;
 }
 
@@ -55,14 +66,26 @@ export function powerOn(engine: Engine, name: string, reason = 'requested'): VmR
     throw refusal;
   }
   const rt = engine.runtime<VmRuntime>(id);
+  const vm = vmConfig(engine, name);
+  ledger(engine).add(demandOf(vm, rt.host, hostFacts(engine, rt.host).cluster));
   engine.setRuntime(id, { power: 'on', poweredOnAtMs: engine.nowMs, powerOns: (rt.powerOns ?? 0) + 1 });
   engine.event('vm.powered-on', id, `${name} powered on on ${rt.host}`, { host: rt.host, reason });
-  const nested = engine.config<VmConfig>(id).nested;
-  if (nested !== undefined) {
-    engine.setRuntime(hostId(nested), { state: engine.config<{ maintenance?: boolean }>(hostId(nested)).maintenance ? 'maintenance' : 'connected' });
-    engine.event('host.connected', hostId(nested), `nested host ${nested} is up (its VM powered on)`);
-  }
+  if (vm.nested !== undefined) bootNestedHost(engine, vm.nested, vm.memoryMB);
   return engine.runtime<VmRuntime>(id);
+}
+
+/** A nested hypervisor boots inside its VM — unless the VM has less memory than it needs (§4). */
+function bootNestedHost(engine: Engine, host: string, memoryMB: number): void {
+  const c = hostFacts(engine, host);
+  const min = c.hypervisor === 'esxi' ? esxiMinimumMemoryMB(c.version) : 0;
+  if (memoryMB < min) {
+    engine.setRuntime(hostId(host), { state: 'not-responding' });
+    engine.event('host.boot-failed', hostId(host), `nested ESXi ${c.version} on ${host} does not boot: it needs ${formatMB(min)}, its VM has ${formatMB(memoryMB)}`, { minimumMB: min, memoryMB });
+    return;
+  }
+  const maintenance = engine.config<{ maintenance?: boolean }>(hostId(host)).maintenance;
+  engine.setRuntime(hostId(host), { state: maintenance ? 'maintenance' : 'connected' });
+  engine.event('host.connected', hostId(host), `nested host ${host} is up (its VM powered on)`);
 }
 
 export function powerOff(engine: Engine, name: string, reason = 'requested'): VmRuntime {
@@ -80,6 +103,7 @@ export function powerOff(engine: Engine, name: string, reason = 'requested'): Vm
     engine.setRuntime(hostId(nested), { state: 'powered-off' });
     engine.event('host.disconnected', hostId(nested), `nested host ${nested} is down (its VM powered off)`);
   }
+  ledger(engine).remove(demandOf(vmConfig(engine, name), rt.host, hostFacts(engine, rt.host).cluster));
   engine.setRuntime(id, { power: 'off', poweredOnAtMs: undefined });
   engine.event('vm.powered-off', id, `${name} powered off${reason === 'requested' ? '' : `: ${reason}`}`, { host: rt.host, reason });
   return engine.runtime<VmRuntime>(id);

@@ -5,7 +5,7 @@ import type { Finding } from '../spec/diagnostics.js';
 import type { EvcMode } from '../spec/schema.js';
 import type { Cluster, Host, Inventory, NetworkRef, Vm } from '../model/inventory.js';
 import { commonEvcMode, hardwareVirtualization, maxEvcMode, supportsEvcMode, type Cpu } from '../model/cpu.js';
-import { esxiMinimumMemoryMB, esxiRelease } from '../model/defaults.js';
+import { esxiMinimumMemoryMB, esxiRelease, maxHardwareVersion } from '../model/defaults.js';
 import { HV_FEATURES } from '../model/nesting.js';
 import { finding, hostLabel, hostMemoryPath, mb, placementPath, type LintRule } from './util.js';
 
@@ -319,14 +319,6 @@ export const clusterWithoutVcenter: LintRule = {
 
 // ---- extras ---------------------------------------------------------------------------------------
 
-/**
- * Highest virtual hardware version per ESXi release, for the latest update of each [R: VMware
- * KB 1003746 "Virtual machine hardware versions", recalled]; compute.md §2.2 lists HW8 = 5.0,
- * HW9 = 5.1, HW10 = 5.5, HW11 = 6.0, HW13 = 6.5.
- */
-const MAX_HARDWARE_VERSION: ReadonlyArray<readonly [number, number]> = [
-  [5.0, 8], [5.1, 9], [5.5, 10], [6.0, 11], [6.5, 13], [6.7, 15], [7.0, 19], [8.0, 21], [9.0, 22],
-];
 
 /** Extra — compute.md §2.2 (hardware versions by release), cloud-nested example ("ESXi 6.0 hosts run up to virtual hardware 11"). */
 export const hardwareVersionUnsupported: LintRule = {
@@ -337,9 +329,8 @@ export const hardwareVersionUnsupported: LintRule = {
     for (const vm of inv.vms.values()) {
       const host = inv.hosts.get(vm.host);
       if (host?.hypervisor !== 'esxi') continue;
-      const release = esxiRelease(host.version);
-      const max = MAX_HARDWARE_VERSION.filter(([r]) => r <= release + 1e-9).at(-1)?.[1];
-      if (max === undefined || vm.hardwareVersion <= max) continue;
+      const max = maxHardwareVersion(host.version);
+      if (vm.hardwareVersion <= max) continue;
       out.push(finding(
         'hardware-version-unsupported',
         `VM "${vm.name}" has virtual hardware version ${vm.hardwareVersion}, but ${hostLabel(host)} runs ESXi ${host.version}, which runs at most version ${max}: the VM cannot be registered or powered on there.`,

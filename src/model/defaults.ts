@@ -49,3 +49,17 @@ export const WORKLOAD_PROFILES: Record<'idle' | 'light' | 'busy', Workload> = {
   busy: { cpu: 0.8, activeMemory: 0.6, dirtyRateMBps: 50 },
 };
 export const DEFAULT_WORKLOAD = WORKLOAD_PROFILES.light;
+
+/**
+ * Highest virtual hardware version per ESXi release, for the latest update of each [R: VMware
+ * KB 1003746 "Virtual machine hardware versions", recalled]; compute.md §2.2 lists HW8 = 5.0,
+ * HW9 = 5.1, HW10 = 5.5, HW11 = 6.0, HW13 = 6.5.
+ */
+const MAX_HARDWARE_VERSION: ReadonlyArray<readonly [number, number]> = [
+  [5.0, 8], [5.1, 9], [5.5, 10], [6.0, 11], [6.5, 13], [6.7, 15], [7.0, 19], [8.0, 21], [9.0, 22],
+];
+
+export function maxHardwareVersion(esxiVersion: string): number {
+  const release = esxiRelease(esxiVersion);
+  return MAX_HARDWARE_VERSION.filter(([r]) => r <= release + 1e-9).at(-1)?.[1] ?? 8;
+}

@@ -197,6 +197,7 @@ export interface Vm extends Base {
   hardwareVersion: number;
   exposeHardwareVirtualization: boolean;
   tools: boolean;
+  guestArch: 'x86_64' | 'i386';
   power: 'on' | 'off';
   cpuAlloc: Allocation;
   memAlloc: Allocation;

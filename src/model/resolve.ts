@@ -475,7 +475,7 @@ class Resolver {
       id: ids.vm(v.name), kind: 'vm', name: v.name, source: path, host: host.name,
       ...(v.cluster !== undefined ? { cluster: v.cluster } : {}), ...(v.pool !== undefined ? { pool: v.pool } : {}),
       cpus: v.cpus, memoryMB: v.memory, hardwareVersion: v.hardwareVersion, exposeHardwareVirtualization: v.exposeHardwareVirtualization,
-      tools: v.tools, power: v.power, cpuAlloc, memAlloc, workload: workload(v.workload),
+      tools: v.tools, guestArch: v.guestArch, power: v.power, cpuAlloc, memAlloc, workload: workload(v.workload),
       disks: v.disks.map((d) => ({ datastore: d.datastore, sizeMB: d.size, provisioning: d.provisioning, ...(d.linkedCloneOf ? { linkedCloneOf: d.linkedCloneOf } : {}) })),
       nics: [], ...(v.role ? { role: v.role } : {}),
       path: outerVm ? [...outerVm.path, v.name] : [host.name, v.name],

@@ -376,6 +376,8 @@ export const vm = z.strictObject({
   hardwareVersion: int(4, 21, 'a virtual hardware version').default(13),
   exposeHardwareVirtualization: z.boolean().default(false).meta({ description: 'vhv.enable; needs hardwareVersion ≥ 9' }),
   tools: z.boolean().default(true),
+  guestArch: z.enum(['x86_64', 'i386']).default('x86_64')
+    .meta({ description: 'the guest OS: 64-bit guests need hardware-assisted virtualization (compute.md §4)' }),
   power: z.enum(['on', 'off']).default('on'),
   resources: z.strictObject({ cpu: cpuAllocation.optional(), memory: memAllocation.optional() }).optional(),
   workload: workload.optional(),
