@@ -174,3 +174,25 @@ vms:
   assert.equal(nestlab(['power', 'off', 'vm1', ...s]).code, 0);
   assert.equal(nestlab(['power', 'on', 'vm2', ...s]).json().state, 'on');
 });
+
+test('plan --capacity: what each level needs, and what would not power on — the seed\'s "will it fit in 32 GB?"', () => {
+  const dir = tempDir();
+  const file = join(dir, 'lab.yaml');
+  writeFileSync(file, NESTED({ vhv: true }).replace("  - { name: l2, host: nesx, cpus: 1, memory: 1GB }", `  - { name: l2, host: nesx, cpus: 1, memory: 1GB }
+  - { name: big, host: esx1, cpus: 4, memory: 30GB, resources: { memory: { reservation: 30GB } } }`));
+  const r = nestlab(['plan', file, '--capacity', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = r.json();
+  const esx1 = j.hosts.find((h: { name: string }) => h.name === 'esx1');
+  // ESXi 2 GB + nesx 8 GB + big 30 GB + overheads. Admission counts reservations + overhead only:
+  // big's 30,720 MB + 241.73 MB overhead cannot fit next to nesx's overhead in 30,720 MB.
+  assert.equal(esx1.vmMemoryMB, 38 * 1024);
+  assert.ok(Math.abs(esx1.neededMB - (2048 + 38 * 1024 + overheadMB(2, 8192) + overheadMB(4, 30720))) < 0.01);
+  assert.ok(esx1.memoryCommitPercent > 100, 'overcommitted');
+  const nesx = j.hosts.find((h: { name: string }) => h.name === 'nesx');
+  assert.deepEqual([nesx.level, nesx.runsIn, nesx.memoryMB, nesx.hypervisorMB], [1, 'esx1', 8192, 2048]);
+  assert.deepEqual(j.notPoweredOn.map((f: { name: string; code: string }) => [f.name, f.code]), [['big', 'insufficient-memory-resources']]);
+  assert.equal(j.physical.fits, false);
+  const human = nestlab(['plan', file, '--capacity']);
+  assert.match(human.stdout, /would not power on \(1\):\n {2}big on esx1: Insufficient resources/);
+});

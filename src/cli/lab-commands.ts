@@ -5,9 +5,11 @@ import { down, planLab, resolveContext, up } from '../engine/apply.js';
 import { loadLabFile, type LoadedLab } from '../plan/load.js';
 import type { Plan } from '../plan/plan.js';
 import { labJsonSchema } from '../spec/schema.js';
+import { capacityReport, type CapacityReport } from '../compute/capacity.js';
+import { formatMB } from '../spec/units.js';
 import { stateExists, Store } from '../store/store.js';
 import { openStore, type Context } from './context.js';
-import { CliError, EXIT, err, formatDiagnostic, out } from './output.js';
+import { CliError, EXIT, err, formatDiagnostic, out, table } from './output.js';
 
 /** Print diagnostics (to stderr) in human mode. */
 function printDiagnostics(loaded: LoadedLab): void {
@@ -84,8 +86,14 @@ export function registerLabCommands(program: Command, context: (cmd: Command) =>
     .command('plan')
     .description('show what `up` would create, update, delete and power on, against the current state')
     .argument('<file>', 'the lab file')
-    .action((file: string, _o, cmd: Command) => swallowSilent(() => {
+    .option('--capacity', 'instead: will it fit? memory and CPU each host needs at each level, overcommitment, what would not power on')
+    .action((file: string, o: { capacity?: boolean }, cmd: Command) => swallowSilent(() => {
       const ctx = context(cmd);
+      if (o.capacity) {
+        const report = capacityReport(loadOrFail(ctx, file).inventory);
+        ctx.out.result(report, () => renderCapacity(report));
+        return;
+      }
       const name = labName(file);
       const store = stateExists(ctx.stateDir) ? new Store(ctx.stateDir) : undefined;
       try {
@@ -172,4 +180,23 @@ function renderPlan(plan: Plan): string {
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function renderCapacity(r: CapacityReport): string {
+  const pct = (p: number) => (p > 100 ? out.red(`${p}%`) : p > 90 ? out.yellow(`${p}%`) : out.green(`${p}%`));
+  const lines = [`capacity of lab ${out.bold(r.lab)}:`];
+  lines.push(table(
+    ['host', 'level', 'runs in', 'memory', 'hypervisor', 'VMs', 'VM memory', 'overhead', 'needed', 'committed', 'vCPU/core'],
+    r.hosts.map((h) => [
+      h.name, h.level, h.runsIn ?? undefined, formatMB(h.memoryMB), formatMB(h.hypervisorMB), h.vms, formatMB(h.vmMemoryMB),
+      `${h.overheadMB} MB`, formatMB(h.neededMB), pct(h.memoryCommitPercent), h.vcpusPerCore,
+    ]),
+  ));
+  const p = r.physical;
+  lines.push(`physical hosts: ${formatMB(p.memoryMB)} installed, ${formatMB(p.neededMB)} needed to back every running VM fully — ${p.neededMB <= p.memoryMB ? out.green(`fits, ${formatMB(Math.round((p.memoryMB - p.neededMB) * 100) / 100)} to spare`) : out.red(`short by ${formatMB(Math.round((p.neededMB - p.memoryMB) * 100) / 100)} (relies on reclamation)`)}`);
+  if (r.notPoweredOn.length) {
+    lines.push(out.red(`would not power on (${r.notPoweredOn.length}):`));
+    for (const f of r.notPoweredOn) lines.push(`  ${f.name} on ${f.host}: ${f.message} ${out.dim(`[${f.code}]`)}`);
+  } else lines.push(out.green('every VM that should run would power on'));
+  return lines.join('\n');
 }

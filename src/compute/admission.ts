@@ -3,6 +3,8 @@
 // root resource pool (the host's memory less the hypervisor's own, §2.2) and along its resource
 // pool's chain, where an expandable pool borrows from its parent and a fixed one cannot.
 
+import { overheadMB } from './overhead.js';
+
 export interface Demand {
   name: string;
   host: string;
@@ -10,6 +12,31 @@ export interface Demand {
   pool?: string;
   memoryMB: number;
   cpuMHz: number;
+}
+
+/** The fields of a VM that admission control reads (an inventory VM or its stored configuration). */
+export interface VmSizing {
+  name: string;
+  cpus: number;
+  memoryMB: number;
+  cluster?: string;
+  pool?: string;
+  memAlloc: { reservation: number };
+  cpuAlloc: { reservation: number };
+}
+
+/**
+ * What a running VM holds against admission control: memory reservation + overhead (§2.1), CPU
+ * reservation; `hostCluster` is the cluster of the host it runs on (its pool lives there).
+ */
+export function vmDemand(vm: VmSizing, host: string, hostCluster: string | undefined): Demand {
+  const cluster = vm.cluster ?? hostCluster;
+  return {
+    name: vm.name, host,
+    ...(vm.pool !== undefined && cluster !== undefined ? { pool: `pool:${cluster}/${vm.pool}` } : {}),
+    memoryMB: vm.memAlloc.reservation + overheadMB(vm.cpus, vm.memoryMB),
+    cpuMHz: vm.cpuAlloc.reservation,
+  };
 }
 
 export interface HostCapacity {

@@ -1,7 +1,6 @@
 // The compute model seen from the engine: the admission ledger built from the stored rows (hosts,
 // resource pools, running VMs), and what a power-on needs to know about a VM and its host.
-import { Ledger, type Demand, type HostCapacity, type PoolSpec } from '../compute/admission.js';
-import { overheadMB } from '../compute/overhead.js';
+import { Ledger, vmDemand, type HostCapacity, type PoolSpec } from '../compute/admission.js';
 import type { HostFacts, VmFacts } from '../compute/nested.js';
 import type { Cpu } from '../model/cpu.js';
 import type { Allocation } from '../model/inventory.js';
@@ -39,20 +38,6 @@ export function hostFacts(engine: Engine, name: string): HostFacts & { cluster?:
   };
 }
 
-/**
- * What a running VM holds against admission control: memory reservation + overhead, CPU
- * reservation; `hostCluster` is the cluster of the host it runs on (its pool lives there).
- */
-export function demandOf(vm: VmConfig, host: string, hostCluster: string | undefined): Demand {
-  const clusterOfPool = vm.cluster ?? hostCluster;
-  return {
-    name: vm.name, host,
-    ...(vm.pool !== undefined && clusterOfPool !== undefined ? { pool: `pool:${clusterOfPool}/${vm.pool}` } : {}),
-    memoryMB: vm.memAlloc.reservation + overheadMB(vm.cpus, vm.memoryMB),
-    cpuMHz: vm.cpuAlloc.reservation,
-  };
-}
-
 /** The ledger of reservations of running VMs, per host and pool, for this operation. */
 export function ledger(engine: Engine): Ledger {
   return engine.cache('ledger', () => {
@@ -79,7 +64,7 @@ export function ledger(engine: Engine): Ledger {
       }
     }
     const l = new Ledger(hosts, pools);
-    for (const r of running) l.add(demandOf(r.vm, r.host, hosts.get(r.host)?.cluster));
+    for (const r of running) l.add(vmDemand(r.vm, r.host, hosts.get(r.host)?.cluster));
     return l;
   });
 }

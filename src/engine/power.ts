@@ -2,7 +2,8 @@
 // not in maintenance mode, or a nested host whose own VM is powered on. Powering off a nested
 // hypervisor's VM takes down every VM inside it, at every level below.
 import { Engine, OperationError } from './engine.js';
-import { demandOf, hostFacts, ledger, vmConfig } from './compute.js';
+import { hostFacts, ledger, vmConfig } from './compute.js';
+import { vmDemand } from '../compute/admission.js';
 import { nestedRefusal } from '../compute/nested.js';
 import { esxiMinimumMemoryMB } from '../model/defaults.js';
 import { formatMB } from '../spec/units.js';
@@ -53,7 +54,7 @@ function powerOnRefusal(engine: Engine, name: string): OperationError | undefine
   const facts = hostFacts(engine, rt.host);
   const nested = nestedRefusal(vm, facts);
   if (nested) return new OperationError(nested.code, nested.message, { name, ...nested.details });
-  const refused = ledger(engine).check(demandOf(vm, rt.host, facts.cluster));
+  const refused = ledger(engine).check(vmDemand(vm, rt.host, facts.cluster));
   if (refused) return new OperationError(refused.code, refused.message, { name, ...refused.details });
   return undefined;
 }
@@ -67,7 +68,7 @@ export function powerOn(engine: Engine, name: string, reason = 'requested'): VmR
   }
   const rt = engine.runtime<VmRuntime>(id);
   const vm = vmConfig(engine, name);
-  ledger(engine).add(demandOf(vm, rt.host, hostFacts(engine, rt.host).cluster));
+  ledger(engine).add(vmDemand(vm, rt.host, hostFacts(engine, rt.host).cluster));
   engine.setRuntime(id, { power: 'on', poweredOnAtMs: engine.nowMs, powerOns: (rt.powerOns ?? 0) + 1 });
   engine.event('vm.powered-on', id, `${name} powered on on ${rt.host}`, { host: rt.host, reason });
   if (vm.nested !== undefined) bootNestedHost(engine, vm.nested, vm.memoryMB);
@@ -103,7 +104,7 @@ export function powerOff(engine: Engine, name: string, reason = 'requested'): Vm
     engine.setRuntime(hostId(nested), { state: 'powered-off' });
     engine.event('host.disconnected', hostId(nested), `nested host ${nested} is down (its VM powered off)`);
   }
-  ledger(engine).remove(demandOf(vmConfig(engine, name), rt.host, hostFacts(engine, rt.host).cluster));
+  ledger(engine).remove(vmDemand(vmConfig(engine, name), rt.host, hostFacts(engine, rt.host).cluster));
   engine.setRuntime(id, { power: 'off', poweredOnAtMs: undefined });
   engine.event('vm.powered-off', id, `${name} powered off${reason === 'requested' ? '' : `: ${reason}`}`, { host: rt.host, reason });
   return engine.runtime<VmRuntime>(id);
