@@ -81,10 +81,10 @@ export class Fabric {
     this.depth--;
   }
 
-  /** Count (and trace) a drop at `port`. */
-  drop(port: Port, reason: DropReason, vid: number): void {
+  /** Count (and trace) a drop at `port`; `rule` when the reason's default rule is not the one that applied. */
+  drop(port: Port, reason: DropReason, vid: number, rule: string = REASON_RULE[reason]): void {
     port.counters[DROP_BASE + REASON_INDEX[reason]]!++;
-    if (this.tracer !== null) this.tracer.hop(port.device.id, port.id, 'drop', vid, REASON_RULE[reason], reason);
+    if (this.tracer !== null) this.tracer.hop(port.device.id, port.id, 'drop', vid, rule, reason);
   }
 
   trace(device: Device, port: Port, action: TraceAction, vid: number, rule: string, reason = ''): void {

@@ -92,7 +92,8 @@ export class Guest implements Device {
 
   private onArp(iface: Interface, frame: Uint8Array, off: number, t: number): void {
     const arp = parseArp(frame, off);
-    if (arp === null || !iface.ip) return;
+    if (arp === null) return this.fabric.drop(iface.port, 'malformed', iface.vlan);
+    if (!iface.ip) return;
     // Learn the sender (RFC 826: update if known, add if we are the target).
     if (arp.senderIp !== 0 && (iface.arp.has(arp.senderIp) || arp.targetIp === iface.ip.ip)) this.learn(iface, arp.senderIp, arp.senderMac, t);
     if (arp.op === ARP_REQUEST && arp.targetIp === iface.ip.ip && arp.senderIp !== iface.ip.ip) {
@@ -114,7 +115,8 @@ export class Guest implements Device {
 
   private onIpv4(iface: Interface, frame: Uint8Array, off: number, t: number): void {
     const ip = parseIpv4(frame, off);
-    if (ip === null) return this.fabric.drop(iface.port, 'malformed', iface.vlan);
+    // A bad header checksum: the guest's stack discards the packet (RFC 1122 3.2.1.2).
+    if (ip === null || !ip.checksumOk) return this.fabric.drop(iface.port, 'malformed', iface.vlan);
     const mine = this.interfaces.some((i) => i.ip?.ip === ip.dst);
     if (!mine) {
       if (this.router) this.forward(frame, off, t);
@@ -122,7 +124,7 @@ export class Guest implements Device {
     }
     if (ip.protocol !== IP_PROTO_ICMP) return;
     const icmp = parseIcmp(frame, ip.payloadOffset, ip.payloadOffset + ip.payloadLength);
-    if (icmp === null) return;
+    if (icmp === null || !icmp.checksumOk) return this.fabric.drop(iface.port, 'malformed', iface.vlan);
     if (icmp.type === ICMP_ECHO_REQUEST) {
       const size = icmp.dataLength;
       this.later(t, () => this.sendIp(iface, ip.src, (dstMac) => icmpEchoFrame({

@@ -186,7 +186,7 @@ export class VSwitch implements Device {
       if (srcMac !== own && !(learnable && this.settings.macLearningBypassesForged)) return this.dropAt(src.port, 'forged-transmit', ctx);
     }
     // The dvFilter learns what the nested hypervisor sends (§4a, R4a.6).
-    if (src.filter !== null && !isMulticastMac(srcMac)) src.filter.add(srcMac);
+    if (src.filter !== null && !isMulticastMac(srcMac) && src.filter.size < DVFILTER_TABLE_SIZE) src.filter.add(srcMac);
     f.trace(this, src.port, 'ingress', ctx, INGRESS_RULE[p.vlan.kind]);
 
     const dst = frameDst(frame);
@@ -285,7 +285,8 @@ export class VSwitch implements Device {
       if (vp === src || vp === target || !admits(vp.policy.vlan, ctx)) continue;
       // The dvFilter passes a unicast copy only for MACs learned behind its port; it fails open
       // for a destination known nowhere (R4a.6 [L]) — not for one registered here.
-      if (vp.filter !== null && !isMulticastMac(dst) && !vp.filter.has(dst) && (target !== null || this.filteredElsewhere(dst))) continue;
+      // A full table no longer filters: the port gets every copy again (R4a.3).
+      if (vp.filter !== null && vp.filter.size < DVFILTER_TABLE_SIZE && !isMulticastMac(dst) && !vp.filter.has(dst) && (target !== null || this.filteredElsewhere(dst))) continue;
       if (echoSrc >= 0 && this.echoBlocked(echoSrc, t)) continue;
       this.deliver(vp, frame, ctx, t, 'copy-promiscuous', 'R2.3');
       n++;
@@ -316,7 +317,7 @@ export class VSwitch implements Device {
   private echoBlocked(srcMac: number, t: number): boolean {
     if (!this.settings.reversePathFwdCheckPromisc) return false;
     const sent = this.sentOut.get(srcMac);
-    return sent !== undefined && t - sent < 1000;
+    return sent !== undefined && t - sent < ECHO_WINDOW_MS;
   }
 
   private deliver(vp: VPort, frame: Uint8Array, ctx: number, t: number, action: 'forward' | 'flood' | 'copy-promiscuous', rule: string): void {
@@ -336,26 +337,34 @@ export class VSwitch implements Device {
     return n;
   }
 
-  /** The uplink teaming selects for a port (§5): active in order, then standby; none if all down. */
+  /** The uplink teaming selects for a port (§5): active in order, then standby; none if all down. Allocates nothing. */
   selectUplink(vp: VPort, srcMac: number, frame?: Uint8Array): Port | null {
     const p = vp.policy;
     const current = vp.selected;
     // R5.11 failback No: a port that failed over stays where it is while that uplink lives.
     if (!p.failback && current !== null && alive(current)) return current;
-    const candidates: Port[] = [];
-    for (const n of p.active) { const u = this.uplinkByName.get(n); if (u && alive(u)) candidates.push(u); }
-    if (candidates.length === 0) for (const n of p.standby) { const u = this.uplinkByName.get(n); if (u && alive(u)) { candidates.push(u); break; } }
+    let n = 0;
+    for (const name of p.active) if (this.usable(name)) n++;
     let chosen: Port | null = null;
-    if (candidates.length) {
+    if (n === 0) {
+      for (const name of p.standby) if (this.usable(name)) { chosen = this.uplinkByName.get(name)!; break; } // R5.7
+    } else {
+      let k: number;
       switch (p.teaming) {
-        case 'explicit': chosen = candidates[0]!; break; // R5.6
-        case 'mac-hash': chosen = candidates[macHash(srcMac) % candidates.length]!; break; // R5.3 [L]
-        case 'ip-hash': chosen = candidates[ipHash(frame, srcMac) % candidates.length]!; break; // R5.4 [L]
-        default: chosen = candidates[vp.index % candidates.length]!; // R5.2 [L]: port id mod uplinks
+        case 'explicit': k = 0; break; // R5.6
+        case 'mac-hash': k = macHash(srcMac) % n; break; // R5.3 [L]
+        case 'ip-hash': k = ipHash(frame, srcMac) % n; break; // R5.4 [L]
+        default: k = vp.index % n; // R5.2 [L]: port id mod uplinks
       }
+      for (const name of p.active) if (this.usable(name) && k-- === 0) { chosen = this.uplinkByName.get(name)!; break; }
     }
     vp.selected = chosen;
     return chosen;
+  }
+
+  private usable(name: string): boolean {
+    const u = this.uplinkByName.get(name);
+    return u !== undefined && alive(u);
   }
 
   /** Fix every port's uplink before links change, so moves can be seen (and announced). */
@@ -395,7 +404,10 @@ export class VSwitch implements Device {
       if (this.uplinks.length > 0 || src.policy.active.length > 0) this.dropAt(src.port, 'no-active-uplink', ctx);
       return;
     }
-    if (this.settings.reversePathFwdCheckPromisc) this.sentOut.set(srcMac, t);
+    if (this.settings.reversePathFwdCheckPromisc) {
+      this.sentOut.set(srcMac, t);
+      if (this.sentOut.size > SENT_OUT_LIMIT) for (const [mac, at] of this.sentOut) if (t - at >= ECHO_WINDOW_MS) this.sentOut.delete(mac);
+    }
     const f = this.fabric;
     if (f.tracer !== null) {
       f.trace(this, uplink, 'forward', ctx, 'R1.13');
@@ -405,11 +417,7 @@ export class VSwitch implements Device {
   }
 
   private dropAt(port: Port, reason: DropReason, vid: number, rule?: string): void {
-    if (rule !== undefined && this.fabric.tracer !== null) {
-      this.fabric.trace(this, port, 'drop', vid, rule, reason);
-      return;
-    }
-    this.fabric.drop(port, reason, vid);
+    this.fabric.drop(port, reason, vid, rule);
   }
 
   /** The port of a vNIC / vmknic, by the fabric port on the switch side. */
@@ -439,6 +447,12 @@ export function admits(v: VlanMode, ctx: number): boolean {
     case 'trunk': return v.allowed[ctx] === 1;
   }
 }
+
+/** R1.11 (b): how long a source sent out counts as "recently transmitted", and when to prune. */
+const ECHO_WINDOW_MS = 1000;
+const SENT_OUT_LIMIT = 4096;
+/** The dvFilter's per-port table [L: the fling documents a limit, not its size] (R4a.3). */
+const DVFILTER_TABLE_SIZE = 4096;
 
 /** "Around 5 (max. 8) RARP packets for each VM" on failover (R5.10, KB 343401). */
 const RARPS_PER_MOVE = 5;
