@@ -98,7 +98,7 @@ export function registerNetworkCommands(program: Command, context: (cmd: Command
     .action((_o, cmd: Command) => {
       const ctx = context(cmd);
       withLab(ctx, ({ store, lab }) => {
-        const state = JSON.parse(store.netState(lab.name) ?? '{"captures":{}}') as Pick<NetState, 'captures'>;
+        const state = JSON.parse(store.labState(lab.name, 'net') ?? '{"captures":{}}') as Pick<NetState, 'captures'>;
         const captures = Object.entries(state.captures).map(([point, file]) => ({ point, file }));
         ctx.out.result({ captures }, () => (captures.length ? table(['point', 'file'], captures.map((c) => [c.point, c.file])) : out.dim('no captures running')));
       });

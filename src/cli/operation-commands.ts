@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 import { advance } from '../engine/apply.js';
 import { Engine } from '../engine/engine.js';
 import { power, type PowerAction } from '../engine/power.js';
-import { parseDurationSeconds } from '../spec/units.js';
+import { formatMB, parseDurationSeconds } from '../spec/units.js';
+import { currentStats } from '../engine/stats.js';
 import { withLab, type Context } from './context.js';
-import { CliError, EXIT, out } from './output.js';
+import { CliError, EXIT, out, table } from './output.js';
 
 export function registerOperationCommands(program: Command, context: (cmd: Command) => Context): void {
   program
@@ -30,6 +31,33 @@ export function registerOperationCommands(program: Command, context: (cmd: Comma
     });
 
   program
+    .command('stats')
+    .description('CPU and memory now: per host memory state, free and minFree, CPU used; per VM entitlement, active, ballooned, compressed, swapped and shared memory, CPU ready')
+    .argument('[name]', 'one host or VM')
+    .action((name: string | undefined, _o, cmd: Command) => {
+      const ctx = context(cmd);
+      withLab(ctx, ({ store, lab }) => {
+        const result = store.transaction(() => currentStats(new Engine(store, lab)));
+        const hosts = [...result.hosts].map(([n, h]) => ({ name: n, ...h }));
+        const vms = [...result.vms].map(([n, v]) => ({ name: n, ...v }));
+        if (name !== undefined) {
+          const one = hosts.find((h) => h.name === name) ?? vms.find((v) => v.name === name);
+          if (!one) throw new CliError('unknown-object', `no running host or VM named "${name}"`, EXIT.invalid);
+          ctx.out.result(one, () => JSON.stringify(one, null, 2));
+          return;
+        }
+        ctx.out.result({ lab: lab.name, now: lab.nowMs / 1000, hosts, vms }, () => [
+          table(['host', 'memory state', 'free', 'minFree', 'CPU used/capacity'], hosts.map((h) => [h.name, h.memory.state, formatMB(h.memory.freeMB), formatMB(h.memory.minFreeMB), `${h.cpu.usedMHz}/${h.cpu.capacityMHz} MHz`])),
+          '',
+          table(['vm', 'entitled CPU', 'ready', 'entitled mem', 'active', 'shared', 'ballooned', 'compressed', 'swapped'], vms.map((v) => [
+            v.name, `${v.entitlement.cpuMHz} MHz`, `${v.cpu.readyPercent}%`, formatMB(v.entitlement.memoryMB), formatMB(v.memory.activeMB),
+            formatMB(v.memory.sharedMB), formatMB(v.memory.balloonedMB), formatMB(v.memory.compressedMB), formatMB(v.memory.swappedMB),
+          ])),
+        ].join('\n'));
+      });
+    });
+
+  program
     .command('advance')
     .description('move virtual time forward, running what falls due')
     .argument('<duration>', 'e.g. 300s, 5m, 1h')
@@ -39,7 +67,7 @@ export function registerOperationCommands(program: Command, context: (cmd: Comma
       if (seconds === undefined) throw new CliError('invalid-duration', `"${duration}" is not a duration`, EXIT.invalid, {}, 'use 300s, 5m, 1h or a number of seconds');
       withLab(ctx, ({ store, lab }) => {
         const result = advance(store, lab, seconds);
-        ctx.out.result(result, () => `lab ${result.lab}: virtual time is now T+${result.now}s`);
+        ctx.out.result(result, () => `lab ${result.lab}: virtual time is now T+${result.now}s${result.samplePeriods ? ` (${result.samplePeriods} memory/CPU sample periods)` : ''}`);
       });
     });
 }

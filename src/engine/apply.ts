@@ -9,6 +9,8 @@ import type { LabSpec } from '../spec/schema.js';
 import type { LabRow, ObjectRow, Store } from '../store/store.js';
 import { Engine, OperationError, silentProgress, type Progress } from './engine.js';
 import { powerOff, powerOn, type HostRuntime, type VmRuntime } from './power.js';
+import { advanceNetwork, hasPeriodicNetworkWork } from './network.js';
+import { runDuePeriods } from './stats.js';
 
 export interface UpResult {
   lab: string;
@@ -157,11 +159,16 @@ export function down(store: Store, name?: string): { lab: string; deleted: numbe
   });
 }
 
-export function advance(store: Store, lab: LabRow, seconds: number): { lab: string; now: number } {
+export function advance(store: Store, lab: LabRow, seconds: number): { lab: string; now: number; samplePeriods: number } {
   return store.transaction(() => {
+    // Beacon probing is the network's only periodic work (R5.9): a lab that uses it advances with
+    // its network running; others never build the network here (MAC tables age lazily).
+    const networked = hasPeriodicNetworkWork(lab);
+    if (networked) advanceNetwork(store, lab, seconds * 1000);
     const engine = new Engine(store, lab);
-    engine.advance(seconds * 1000);
+    if (!networked) engine.advance(seconds * 1000);
+    const samplePeriods = runDuePeriods(engine);
     engine.save();
-    return { lab: lab.name, now: engine.nowMs / 1000 };
+    return { lab: lab.name, now: engine.nowMs / 1000, samplePeriods };
   });
 }

@@ -12,6 +12,7 @@ import { buildNetwork, type Network } from '../net/topology.js';
 import { LinuxBridge } from '../net/bridge.js';
 import { PhysicalSwitch } from '../net/pswitch.js';
 import { changeLink } from '../net/links.js';
+import { runNetwork, startPeriodic } from '../net/periodic.js';
 import { COUNTER_SLOTS, DROP_BASE, DROP_REASONS, RX, TX } from '../net/reasons.js';
 import type { LabSpec } from '../spec/schema.js';
 import type { LabRow, Store } from '../store/store.js';
@@ -38,21 +39,40 @@ export function withNetwork<T>(store: Store, lab: LabRow, fn: (s: Session) => T)
         return { on: rt.power === 'on', host: rt.host };
       },
     });
-    const json = store.netState(lab.name);
+    const json = store.labState(lab.name, 'net');
     const state = json ? (JSON.parse(json) as NetState) : emptyNetState();
     restore(net, state);
     net.fabric.now = lab.nowMs;
+    startPeriodic(net); // beacon probing (R5.9), if any switch uses it
     const writers = openCaptures(net, state.captures);
     try {
       const result = fn({ engine, inventory, net, state });
+      // What the network decided on its own (beacon verdicts, failovers), logged at its time.
+      for (const e of net.events) {
+        engine.advance(Math.max(0, Math.ceil(e.t) - lab.nowMs));
+        engine.event(e.type, e.object, e.message, e.data);
+      }
       engine.advance(Math.max(0, Math.ceil(net.fabric.now) - lab.nowMs));
-      store.putNetState(lab.name, JSON.stringify(snapshot(net, state.captures)));
+      store.putLabState(lab.name, 'net', JSON.stringify(snapshot(net, state.captures)));
       engine.save();
       return result;
     } finally {
       for (const w of writers) w.close();
     }
   });
+}
+
+/**
+ * Does the lab use beacon probing anywhere (R5.9)? Then time cannot pass without the network:
+ * `advance` runs it. A look at the stored spec (JSON), so other labs pay nothing.
+ */
+export function hasPeriodicNetworkWork(lab: LabRow): boolean {
+  return lab.spec.includes('"detection":"beacon"');
+}
+
+/** Move the lab's clock forward by `ms` with the network running: beacons, verdicts, failovers (R5.9, R5.10). */
+export function advanceNetwork(store: Store, lab: LabRow, ms: number): void {
+  withNetwork(store, lab, ({ net }) => runNetwork(net, net.fabric.now + ms));
 }
 
 function openCaptures(net: Network, captures: Record<string, string>): PcapWriter[] {

@@ -106,7 +106,7 @@ function vmPath(store: Store, lab: LabRow, vm: string): string[] {
 
 /** Per-port counters the data plane kept (rx, tx, drops by reason), by port id. */
 function counterLookup(store: Store, lab: LabRow): (portId: string) => ReturnType<typeof portCounters> {
-  const state = JSON.parse(store.netState(lab.name) ?? '{}') as Partial<NetState>;
+  const state = JSON.parse(store.labState(lab.name, 'net') ?? '{}') as Partial<NetState>;
   return (id) => portCounters(state.counters?.[id]);
 }
 

@@ -10,7 +10,7 @@ import {
   nestedEsxiMinMemory, nestedHardwareVersion, nestedHvNotExposed,
 } from './compute-rules.js';
 import {
-  duplicateMac, guestVlanTagDropped, macLearningNeedsVds66, nestedNeedsForgedTransmits, nestedNeedsPromiscuous,
+  beaconWithVgt, duplicateMac, guestVlanTagDropped, macLearningNeedsVds66, nestedNeedsForgedTransmits, nestedNeedsPromiscuous,
   nestedVlanNeedsTrunk, promiscuousDuplicateFrames, vcenterOnStaticDvPortgroup, vdsWithoutVcenter,
 } from './network-rules.js';
 import type { LintRule } from './util.js';
@@ -40,6 +40,7 @@ export const LINT_RULES: readonly LintRule[] = Object.freeze([
   macLearningNeedsVds66,
   duplicateMac,
   guestVlanTagDropped,
+  beaconWithVgt,
   hardwareVersionUnsupported,
   drsNetworkNotOnAllHosts,
 ]);

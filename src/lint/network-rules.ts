@@ -211,6 +211,36 @@ export const guestVlanTagDropped: LintRule = {
   },
 };
 
+/** Extra — network.md R3.10 ("Beaconing is not supported with guest VLAN tagging"), R5.9. */
+export const beaconWithVgt: LintRule = {
+  id: 'beacon-with-vgt',
+  summary: 'beacon probing is not supported on a port group with guest VLAN tagging (VLAN 4095, dv trunk)',
+  check(inv) {
+    const out: Finding[] = [];
+    const report = (n: ResolvedNetwork, path: Path) => out.push(finding(
+      'beacon-with-vgt',
+      `${networkLabel(n)} is ${vlanLabel(n)} — the guests tag their own frames (VGT) — and its teaming uses beacon probing: beacon probing is not supported `
+      + 'with guest VLAN tagging (R3.10). The switch beacons only on VLANs it tags itself, so a failure on the guests\' VLANs goes unnoticed and their '
+      + 'traffic may stay on an uplink that no longer reaches them (R5.9).',
+      path,
+      `set teaming: { detection: link } on ${networkLabel(n)}, or give each guest VLAN its own VST port group (vlan: 1–4094)`,
+    ));
+    for (const host of inv.hosts.values()) {
+      for (const vswitch of host.vswitches) {
+        for (const pg of vswitch.portgroups) {
+          if (pg.vlan === 4095 && pg.teaming.detection === 'beacon') report({ kind: 'portgroup', pg, vswitch, host }, [...pg.source, 'vlan']);
+        }
+      }
+    }
+    for (const dvs of inv.dvswitches.values()) {
+      for (const pg of dvs.portgroups) {
+        if (pg.vlan.type === 'trunk' && pg.teaming.detection === 'beacon') report({ kind: 'dvportgroup', pg, dvs }, [...pg.source, 'vlan']);
+      }
+    }
+    return out;
+  },
+};
+
 // ---- vDS and vCenter ---------------------------------------------------------------------------
 
 /** Rule 10 — lab-file.md `vcenter` ("Absent: no vCenter, so no ... vDS changes"), network.md R6.2. */

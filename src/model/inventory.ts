@@ -218,6 +218,8 @@ export interface SwitchPort extends Base {
   vlan: number;
   native: number;
   allowed: VlanRanges;
+  /** EtherChannel: ports of one switch with the same channel form one logical port (R5.4) */
+  channel?: string;
   /** declared under `ports:` (false: created by a `connect:`) */
   declared: boolean;
 }

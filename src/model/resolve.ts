@@ -90,6 +90,7 @@ class Resolver {
     this.clusters();
     this.vcenter();
     this.cabling();
+    this.portChannels();
     return { inventory: this.inv, errors: this.errors };
   }
 
@@ -143,7 +144,7 @@ class Resolver {
         const allowed = this.vlanRanges(p.allowed, ['network', 'switches', i, 'ports', port, 'allowed'], 1);
         ps.ports.set(port, {
           id: ids.switchport(sw.name, port), kind: 'switchport', name: port, switch: sw.name, source: ['network', 'switches', i, 'ports', port],
-          mode: p.mode, vlan: p.vlan, native: p.native, allowed, declared: true,
+          mode: p.mode, vlan: p.vlan, native: p.native, allowed, ...(p.channel !== undefined ? { channel: p.channel } : {}), declared: true,
         });
       }
       this.inv.pswitches.set(sw.name, ps);
@@ -170,6 +171,26 @@ class Resolver {
     });
   }
 
+  /** Members of one port channel must agree on mode and VLANs, as switches require to bundle them (R5.4). */
+  private portChannels(): void {
+    for (const sw of this.inv.pswitches.values()) {
+      const first = new Map<string, SwitchPort>();
+      for (const p of sw.ports.values()) {
+        if (p.channel === undefined) continue;
+        const f = first.get(p.channel);
+        if (!f) {
+          first.set(p.channel, p);
+          continue;
+        }
+        const same = f.mode === p.mode && (p.mode === 'access' ? f.vlan === p.vlan : f.native === p.native && JSON.stringify(f.allowed) === JSON.stringify(p.allowed));
+        if (!same) {
+          this.error('channel-mismatch', `switch port ${sw.name}/${p.name} is in channel ${p.channel} with ${f.name} but its mode or VLANs differ`, p.declared ? [...p.source, 'channel'] : p.source,
+            `give every member of ${p.channel} the same mode, vlan, native and allowed`);
+        }
+      }
+    }
+  }
+
   private portRef(text: string): PortRef {
     const slash = text.indexOf('/');
     return { switch: text.slice(0, slash), port: text.slice(slash + 1) };
@@ -189,7 +210,8 @@ class Resolver {
       port = {
         id: ids.switchport(sw.name, ref.port), kind: 'switchport', name: ref.port, switch: sw.name, source: path,
         mode: d?.mode ?? 'access', vlan: d?.vlan ?? 1, native: d?.native ?? 1,
-        allowed: d ? this.vlanRanges(d.allowed, [...sw.source, 'ports', 'default', 'allowed'], 1) : [[1, 4094]], declared: false,
+        allowed: d ? this.vlanRanges(d.allowed, [...sw.source, 'ports', 'default', 'allowed'], 1) : [[1, 4094]],
+        ...(d?.channel !== undefined ? { channel: d.channel } : {}), declared: false,
       };
       sw.ports.set(ref.port, port);
     }

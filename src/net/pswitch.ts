@@ -1,9 +1,10 @@
 // A physical Ethernet switch (spec/network.md §9): learning per (VLAN, port) with station moves
 // (R9.1), ageing (R9.2), flooding unknown unicast and broadcast within the VLAN except the
 // ingress port (R9.3), filtering frames whose destination is behind the ingress port (R9.4),
-// access ports that drop tagged frames (R9.5), trunks with a native VLAN and allowed list (R9.6).
+// access ports that drop tagged frames (R9.5), trunks with a native VLAN and allowed list (R9.6),
+// and EtherChannel port channels — members that act as one logical port (R5.4).
 import { frameDst, frameSrc, isMulticastMac } from './codec/index.js';
-import type { Device, Fabric, Port } from './fabric.js';
+import { Port, type Device, type Fabric } from './fabric.js';
 import { Fdb } from './fdb.js';
 
 export interface SwitchPortConfig {
@@ -12,13 +13,32 @@ export interface SwitchPortConfig {
   native: number;
   /** allowed[vid] === 1 for VLANs a trunk carries */
   allowed: Uint8Array;
+  /** EtherChannel: ports with the same channel name form one logical port (R5.4) */
+  channel?: string;
+}
+
+/** A logical port: one physical port, or a port channel of several (R5.4). */
+interface Logical {
+  /** what MACs are learned on: the physical port, or the channel's own port (cabled to nothing) */
+  port: Port;
+  members: Member[];
+}
+
+interface Member {
+  port: Port;
+  config: SwitchPortConfig;
+  logical: Logical;
 }
 
 export class PhysicalSwitch implements Device {
   readonly kind = 'pswitch';
   readonly fdb: Fdb;
   readonly ports: Port[] = [];
-  private readonly config = new Map<Port, SwitchPortConfig>();
+  private readonly members = new Map<Port, Member>();
+  /** physical ports and channels, in port order: what a flood goes through */
+  private readonly logicals: Logical[] = [];
+  private readonly byLearnPort = new Map<Port, Logical>();
+  private readonly channels = new Map<string, Logical>();
 
   constructor(
     readonly id: string,
@@ -30,16 +50,29 @@ export class PhysicalSwitch implements Device {
 
   addPort(port: Port, config: SwitchPortConfig): void {
     this.ports.push(port);
-    this.config.set(port, config);
+    let logical = config.channel === undefined ? undefined : this.channels.get(config.channel);
+    if (logical === undefined) {
+      const own = config.channel === undefined ? port : new Port(`channel:${this.id.replace(/^pswitch:/, '')}/${config.channel}`, this);
+      logical = { port: own, members: [] };
+      this.logicals.push(logical);
+      this.byLearnPort.set(own, logical);
+      if (config.channel !== undefined) this.channels.set(config.channel, logical);
+    }
+    const m: Member = { port, config, logical };
+    logical.members.push(m);
+    this.members.set(port, m);
   }
 
-  private carries(c: SwitchPortConfig, vlan: number): boolean {
-    return c.mode === 'access' ? c.vlan === vlan : c.allowed[vlan] === 1;
+  /** A port channel's own port (`channel:SWITCH/NAME`), as MAC tables name it; for restoring them. */
+  channelPort(id: string): Port | undefined {
+    for (const l of this.channels.values()) if (l.port.id === id) return l.port;
+    return undefined;
   }
 
   receive(port: Port, frame: Uint8Array, vid: number, t: number): void {
     const f = this.fabric;
-    const c = this.config.get(port)!;
+    const m = this.members.get(port)!;
+    const c = m.config;
     if (frame.length < 14) return f.drop(port, 'malformed', vid);
     let vlan: number;
     if (c.mode === 'access') {
@@ -50,25 +83,74 @@ export class PhysicalSwitch implements Device {
       if (c.allowed[vlan] !== 1) return f.drop(port, 'vlan-not-allowed', vid); // R9.6
     }
     f.trace(this, port, 'ingress', vlan, c.mode === 'access' ? 'R9.5' : 'R9.6');
+    // R9.1; a port channel is one logical port: a MAC seen on any member is learned on the
+    // channel, so frames of one source spread over its members do not flap (R5.4).
+    const ingress = m.logical;
     const src = frameSrc(frame);
-    if (!isMulticastMac(src) && this.fdb.learn(vlan, src, port, t)) f.trace(this, port, 'learn', vlan, 'R9.1');
+    if (!isMulticastMac(src) && this.fdb.learn(vlan, src, ingress.port, t)) f.trace(this, port, 'learn', vlan, ingress.port === port ? 'R9.1' : 'R5.4');
     const dst = frameDst(frame);
     if (!isMulticastMac(dst)) {
       const out = this.fdb.lookup(vlan, dst, t);
-      if (out === port) return f.drop(port, 'same-port', vlan); // R9.4
-      if (out !== null && this.carries(this.config.get(out)!, vlan)) {
-        this.send(out, frame, vlan, t, 'forward', 'R9.1');
+      if (out === ingress.port) return f.drop(port, 'same-port', vlan); // R9.4
+      const l = out === null ? undefined : this.byLearnPort.get(out);
+      const member = l === undefined ? null : pick(l, vlan, frame);
+      if (member !== null) {
+        this.send(member, frame, vlan, t, 'forward', 'R9.1');
         return;
       }
     }
-    // R9.3: unknown unicast, broadcast and multicast flood the VLAN, never back out the ingress.
-    for (const p of this.ports) if (p !== port && this.carries(this.config.get(p)!, vlan)) this.send(p, frame, vlan, t, 'flood', 'R9.3');
+    // R9.3: unknown unicast, broadcast and multicast flood the VLAN, never back out the ingress
+    // port — nor into any member of the ingress channel; one copy per channel (R5.4).
+    for (const l of this.logicals) {
+      if (l === ingress) continue;
+      const member = pick(l, vlan, frame);
+      if (member !== null) this.send(member, frame, vlan, t, 'flood', 'R9.3');
+    }
   }
 
-  private send(port: Port, frame: Uint8Array, vlan: number, t: number, action: 'forward' | 'flood', rule: string): void {
-    const c = this.config.get(port)!;
+  private send(m: Member, frame: Uint8Array, vlan: number, t: number, action: 'forward' | 'flood', rule: string): void {
+    const c = m.config;
     const egress = c.mode === 'access' || vlan === c.native ? 0 : vlan; // R9.6: native untagged
-    this.fabric.trace(this, port, action, vlan, rule);
-    this.fabric.transmit(port, frame, egress, t);
+    this.fabric.trace(this, m.port, action, vlan, rule);
+    this.fabric.transmit(m.port, frame, egress, t);
   }
+}
+
+function carries(c: SwitchPortConfig, vlan: number): boolean {
+  return c.mode === 'access' ? c.vlan === vlan : c.allowed[vlan] === 1;
+}
+
+function linkUp(p: Port): boolean {
+  return p.up && p.peer !== null && p.peer.up;
+}
+
+/**
+ * The member a frame leaves a logical port by: the port itself, or — for a channel — one member
+ * with link up that carries the VLAN, chosen by a hash of the frame (R5.4): XOR of the source and
+ * destination IPv4 addresses, else of the MACs (Cisco's src-dst-ip / src-dst-mac). With every
+ * member down, the first one (its link-down drop is counted). Allocation-free.
+ */
+function pick(l: Logical, vlan: number, frame: Uint8Array): Member | null {
+  const ms = l.members;
+  if (ms.length === 1) return carries(ms[0]!.config, vlan) ? ms[0]! : null;
+  let n = 0;
+  let first: Member | null = null;
+  for (const m of ms) {
+    if (!carries(m.config, vlan)) continue;
+    first ??= m;
+    if (linkUp(m.port)) n++;
+  }
+  if (n === 0) return first;
+  let k = channelHash(frame) % n;
+  for (const m of ms) if (carries(m.config, vlan) && linkUp(m.port) && k-- === 0) return m;
+  return first;
+}
+
+function channelHash(frame: Uint8Array): number {
+  const ipv4 = frame.length >= 34 && frame[12] === 0x08 && frame[13] === 0x00;
+  const from = ipv4 ? 26 : 0;
+  const to = ipv4 ? 34 : 12;
+  let h = 0;
+  for (let i = from; i < to; i++) h ^= frame[i]!;
+  return h;
 }

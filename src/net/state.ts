@@ -1,6 +1,7 @@
 // What the data plane remembers between commands: learned MAC tables (physical switches, Linux
 // bridges, vDS MAC learning, dvFilters), guests' ARP caches and MAC changes, links taken down,
-// port counters and running captures. The topology itself is rebuilt from the inventory.
+// port counters, running captures and beacon probing's miss counters (R5.9). The topology itself
+// is rebuilt from the inventory.
 import { VSwitch } from './vswitch.js';
 import { PhysicalSwitch } from './pswitch.js';
 import { LinuxBridge } from './bridge.js';
@@ -17,6 +18,8 @@ export interface NetState {
   captures: Record<string, string>;
   /** the uplink each vSwitch port uses now (failback No remembers it, R5.11) */
   selected?: Record<string, string>;
+  /** beacon probing per vSwitch (R5.9): the last tick's time and each uplink's consecutive misses (non-zero ones) */
+  beacons?: Record<string, { t: number; misses: Record<string, number> }>;
 }
 
 export const emptyNetState = (): NetState => ({ fdb: {}, learned: {}, filters: {}, arp: {}, macs: {}, down: [], counters: {}, captures: {} });
@@ -33,6 +36,12 @@ export function snapshot(net: Network, captures: Record<string, string>): NetSta
       for (const vp of sw.vports) {
         if (vp.filter?.size) s.filters[vp.port.id] = [...vp.filter];
         if (vp.selected !== null) (s.selected ??= {})[vp.port.id] = vp.selected.id;
+      }
+      const probe = sw.beacon;
+      if (probe !== null && probe.lastTick >= 0) {
+        const misses: Record<string, number> = {};
+        probe.uplinks.forEach((u, i) => { if (probe.misses[i]) misses[u.id] = probe.misses[i]!; });
+        (s.beacons ??= {})[id] = { t: probe.lastTick, misses };
       }
     }
   }
@@ -53,7 +62,7 @@ export function restore(net: Network, s: NetState): void {
     const sw = net.switches.get(id);
     if (!(sw instanceof PhysicalSwitch || sw instanceof LinuxBridge)) continue;
     for (const [vlan, mac, portId, t] of entries) {
-      const port = net.ports.get(portId);
+      const port = net.ports.get(portId) ?? (sw instanceof PhysicalSwitch ? sw.channelPort(portId) : undefined);
       if (port) sw.fdb.learn(vlan, mac, port, t);
     }
   }
@@ -93,6 +102,15 @@ export function restore(net: Network, s: NetState): void {
     const p = net.ports.get(id);
     if (p) p.up = false;
   }
+  // Beacon verdicts follow from the misses and the link states just restored (R5.9).
+  for (const [id, b] of Object.entries(s.beacons ?? {})) {
+    const sw = net.switches.get(id);
+    const probe = sw instanceof VSwitch ? sw.beacon : null;
+    if (!probe) continue;
+    probe.lastTick = b.t;
+    probe.uplinks.forEach((u, i) => { probe.misses[i] = b.misses[u.id] ?? 0; });
+  }
+  for (const sw of net.switches.values()) if (sw instanceof VSwitch) sw.beacon?.update();
   for (const [id, values] of Object.entries(s.counters)) {
     const p = net.ports.get(id);
     if (p) values.forEach((v, i) => { if (i < p.counters.length) p.counters[i] = v; });

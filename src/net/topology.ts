@@ -24,6 +24,17 @@ export interface Network {
   interfaces: Map<string, { guest: Guest; iface: Interface }>;
   /** every port by id */
   ports: Map<string, Port>;
+  /** what the network's periodic work decided (beacon verdicts, failovers), for the event log */
+  events: NetEvent[];
+}
+
+export interface NetEvent {
+  /** virtual time, ms */
+  t: number;
+  type: string;
+  object: string;
+  message: string;
+  data?: Record<string, unknown>;
 }
 
 /** A NIC no switch uses: frames reaching it go nowhere. */
@@ -48,7 +59,7 @@ function cidr(text: string | undefined): { ip: number; prefix: number } | undefi
 
 export function buildNetwork(inv: Inventory, rt: Runtime): Network {
   const fabric = new Fabric();
-  const net: Network = { fabric, switches: new Map(), guests: new Map(), interfaces: new Map(), ports: new Map() };
+  const net: Network = { fabric, switches: new Map(), guests: new Map(), interfaces: new Map(), ports: new Map(), events: [] };
   const settings: SwitchSettings = {
     reversePathFwdCheck: inv.settings.reversePathFwdCheck,
     reversePathFwdCheckPromisc: inv.settings.reversePathFwdCheckPromisc,
@@ -72,7 +83,9 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
   // Physical switches and their ports.
   for (const sw of inv.pswitches.values()) {
     const dev = new PhysicalSwitch(sw.id, fabric, sw.agingTimeS);
-    for (const p of sw.ports.values()) dev.addPort(port(p.id, dev), { mode: p.mode, vlan: p.vlan, native: p.native, allowed: allowedVlans(p.allowed) });
+    for (const p of sw.ports.values()) {
+      dev.addPort(port(p.id, dev), { mode: p.mode, vlan: p.vlan, native: p.native, allowed: allowedVlans(p.allowed), ...(p.channel !== undefined ? { channel: p.channel } : {}) });
+    }
     net.switches.set(sw.id, dev);
   }
 
@@ -90,7 +103,8 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
     };
     for (const s of h.vswitches) {
       const dev = new VSwitch(s.id, fabric, settings);
-      for (const u of s.uplinks) dev.addUplink(nicPort(u, dev), u);
+      for (const u of s.uplinks) dev.addUplink(nicPort(u, dev), u, nicMac(h, u));
+      if (s.teaming.detection === 'beacon' || s.portgroups.some((pg) => pg.teaming.detection === 'beacon')) dev.enableBeacons(); // R5.9
       net.switches.set(s.id, dev);
       for (const pg of s.portgroups) {
         for (const k of pg.vmkernel) {
@@ -119,8 +133,9 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
         const nic = h.nics.find((n) => n.name === u)!;
         const p = port(nic.id, dev, nic.speed);
         switchOfUplink.set(nic.id, p);
-        dev.addUplink(p, `uplink${i + 1}`);
+        dev.addUplink(p, `uplink${i + 1}`, macToNumber(nic.mac));
       });
+      if (d.teaming.detection === 'beacon' || d.portgroups.some((pg) => pg.teaming.detection === 'beacon')) dev.enableBeacons(); // R5.9
       dvProxy.set(`${d.name}@${m.host}`, dev);
       net.switches.set(dev.id, dev);
     }
@@ -188,6 +203,11 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
   return net;
 }
 
+function nicMac(h: Host, name: string): number {
+  const nic = h.nics.find((n) => n.name === name);
+  return nic ? macToNumber(nic.mac) : 0;
+}
+
 function optional(ip: { ip: number; prefix: number } | undefined, gateway: string | undefined): { ip?: { ip: number; prefix: number }; gateway?: number } {
   return { ...(ip ? { ip } : {}), ...(gateway ? { gateway: ipToNumber(gateway) } : {}) };
 }
@@ -215,7 +235,8 @@ function standardPolicy(pg: Portgroup): PortPolicy {
   return {
     portgroup: pg.name, vlan,
     promiscuous: pg.security.promiscuous === 'accept', macChanges: pg.security.macChanges === 'accept', forgedTransmits: pg.security.forgedTransmits === 'accept',
-    active: pg.teaming.active, standby: pg.teaming.standby, teaming: pg.teaming.policy, failback: pg.teaming.failback, notifySwitches: pg.teaming.notifySwitches, learning: null,
+    active: pg.teaming.active, standby: pg.teaming.standby, teaming: pg.teaming.policy, failback: pg.teaming.failback, notifySwitches: pg.teaming.notifySwitches,
+    detection: pg.teaming.detection, learning: null,
   };
 }
 
@@ -232,6 +253,7 @@ function dvPolicy(pg: DvPortgroup, version: string): PortPolicy {
     portgroup: pg.name, vlan,
     promiscuous: pg.security.promiscuous === 'accept', macChanges: pg.security.macChanges === 'accept', forgedTransmits: pg.security.forgedTransmits === 'accept',
     active: pg.teaming.active, standby: pg.teaming.standby, teaming: pg.teaming.policy, failback: pg.teaming.failback, notifySwitches: pg.teaming.notifySwitches,
+    detection: pg.teaming.detection,
     learning: l.enabled && learningCapable(version) ? { allowUnicastFlooding: l.allowUnicastFlooding, limit: l.limit, limitPolicy: l.limitPolicy, agingMs: l.agingTimeS * 1000 } : null,
   };
 }

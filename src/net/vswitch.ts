@@ -1,9 +1,11 @@
 // The ESXi virtual switch: a standard vSwitch, or a host's proxy switch of a distributed switch
 // (same data plane, R6.5). Rule by rule from spec/network.md §1–§4: no learning (R1.1) — unicast
 // goes to the port whose registered MAC matches; VLAN contexts (§3); security policy (§2);
-// split horizon (R1.10); teaming picks one uplink per source port (§5); promiscuous copies
+// split horizon (R1.10); teaming picks one uplink per source port (§5) among those that pass
+// failure detection — link status, or beacon probing (R5.9, beacon.ts); promiscuous copies
 // (R2.3); the MAC Learning dvFilter (§4a) and native vDS MAC learning (§4c).
 import { frameDst, frameSrc, isMulticastMac, rarpFrame } from './codec/index.js';
+import { BeaconProbe, isBeacon, type BeaconChange } from './beacon.js';
 import type { Fabric, Device, Port } from './fabric.js';
 import type { DropReason } from './reasons.js';
 
@@ -25,6 +27,8 @@ export interface PortPolicy {
   failback: boolean;
   /** R5.10: announce a port's MAC with RARP when it moves to another uplink */
   notifySwitches: boolean;
+  /** R5.9 network failure detection (absent: link status only) */
+  detection?: 'link' | 'beacon';
   /** vDS native MAC learning (§4c), or null */
   learning: { allowUnicastFlooding: boolean; limit: number; limitPolicy: 'drop' | 'allow'; agingMs: number } | null;
 }
@@ -77,6 +81,9 @@ export class VSwitch implements Device {
   readonly vports: VPort[] = [];
   readonly uplinks: Port[] = [];
   private readonly uplinkByName = new Map<string, Port>();
+  private readonly uplinkMacs: number[] = [];
+  /** beacon probing (R5.9), when a port group of this switch uses it */
+  beacon: BeaconProbe | null = null;
   private readonly byPort = new Map<Port, VPort>();
   /** registered MAC → port(s) (config-based, R1.1) */
   private registered = new Map<number, VPort | VPort[]>();
@@ -96,9 +103,18 @@ export class VSwitch implements Device {
     this.kind = distributed ? 'dvswitch' : 'vswitch';
   }
 
-  addUplink(port: Port, name: string): void {
+  /** An uplink: its fabric port, its name in teaming policies, and its NIC's MAC (the beacon source). */
+  addUplink(port: Port, name: string, mac = 0): void {
     this.uplinks.push(port);
     this.uplinkByName.set(name, port);
+    this.uplinkMacs.push(mac);
+  }
+
+  /** Start beacon probing on every uplink (R5.9); call once all uplinks are added. */
+  enableBeacons(): BeaconProbe {
+    this.beacon = new BeaconProbe(this.uplinks, this.uplinkMacs);
+    this.dirty = true;
+    return this.beacon;
   }
 
   addPort(port: Port, policy: PortPolicy, mac: number): VPort {
@@ -127,6 +143,12 @@ export class VSwitch implements Device {
     }
     this.registered = reg;
     this.promiscuous = promisc;
+    // Beacons go out on each VLAN the ports use; VGT ports add none (R5.9 Net.MaxBeaconVlans, R3.10).
+    if (this.beacon !== null) {
+      const vids: number[] = [];
+      for (const vp of this.vports) if (vp.policy.vlan.kind === 'none' || vp.policy.vlan.kind === 'vst') vids.push(vp.policy.vlan.kind === 'vst' ? vp.policy.vlan.vid : 0);
+      this.beacon.setVlans(vids);
+    }
     this.dirty = false;
   }
 
@@ -137,8 +159,11 @@ export class VSwitch implements Device {
       return;
     }
     const vp = this.byPort.get(port);
-    if (vp === undefined) this.fromUplink(port, frame, vid, t);
-    else this.fromLocal(vp, frame, vid, t);
+    if (vp !== undefined) this.fromLocal(vp, frame, vid, t);
+    else if (this.beacon !== null && isBeacon(frame) && this.beacon.hear(port, frame, vid)) {
+      // R5.9: our own beacon back through the physical network — the teaming layer takes it.
+      if (this.fabric.tracer !== null) this.fabric.trace(this, port, 'ingress', vid, 'R5.9', 'beacon');
+    } else this.fromUplink(port, frame, vid, t);
   }
 
   // ---- a frame from a VM, VMkernel port or nested hypervisor ---------------------------------
@@ -232,8 +257,10 @@ export class VSwitch implements Device {
       const several = this.activeUplinkCount() > 1;
       for (const vp of this.vports) {
         if (!admits(vp.policy.vlan, ctx) || vp.registeredMac < 0) continue;
-        // R1.12 [L]: with several active uplinks a port takes broadcast only from its own.
-        if (several && this.settings.duplicateSuppression && this.selectUplink(vp, srcMac) !== uplink) continue;
+        // R1.12 [L]: with several active uplinks a port takes broadcast only from its own. An
+        // IP-hash port has no own uplink (R5.4: per packet, behind an EtherChannel that sends a
+        // broadcast into one member only), so it takes broadcast from any.
+        if (several && this.settings.duplicateSuppression && vp.policy.teaming !== 'ip-hash' && this.selectUplink(vp, srcMac) !== uplink) continue;
         if (vp.policy.promiscuous && vp.guestPromisc && this.echoBlocked(srcMac, t)) continue;
         this.deliver(vp, frame, ctx, t, 'flood', 'R1.9');
       }
@@ -340,14 +367,16 @@ export class VSwitch implements Device {
   /** The uplink teaming selects for a port (§5): active in order, then standby; none if all down. Allocates nothing. */
   selectUplink(vp: VPort, srcMac: number, frame?: Uint8Array): Port | null {
     const p = vp.policy;
+    // Failure detection (R5.9, R1.13): link status; for beacon-probing ports also the beacon verdict.
+    const probe = p.detection === 'beacon' ? this.beacon : null;
     const current = vp.selected;
     // R5.11 failback No: a port that failed over stays where it is while that uplink lives.
-    if (!p.failback && current !== null && alive(current)) return current;
+    if (!p.failback && current !== null && alive(current) && (probe === null || !probe.isFailed(current))) return current;
     let n = 0;
-    for (const name of p.active) if (this.usable(name)) n++;
+    for (const name of p.active) if (this.usable(name, probe)) n++;
     let chosen: Port | null = null;
     if (n === 0) {
-      for (const name of p.standby) if (this.usable(name)) { chosen = this.uplinkByName.get(name)!; break; } // R5.7
+      for (const name of p.standby) if (this.usable(name, probe)) { chosen = this.uplinkByName.get(name)!; break; } // R5.7
     } else {
       let k: number;
       switch (p.teaming) {
@@ -356,15 +385,15 @@ export class VSwitch implements Device {
         case 'ip-hash': k = ipHash(frame, srcMac) % n; break; // R5.4 [L]
         default: k = vp.index % n; // R5.2 [L]: port id mod uplinks
       }
-      for (const name of p.active) if (this.usable(name) && k-- === 0) { chosen = this.uplinkByName.get(name)!; break; }
+      for (const name of p.active) if (this.usable(name, probe) && k-- === 0) { chosen = this.uplinkByName.get(name)!; break; }
     }
     vp.selected = chosen;
     return chosen;
   }
 
-  private usable(name: string): boolean {
+  private usable(name: string, probe: BeaconProbe | null): boolean {
     const u = this.uplinkByName.get(name);
-    return u !== undefined && alive(u);
+    return u !== undefined && alive(u) && (probe === null || !probe.isFailed(u));
   }
 
   /** Fix every port's uplink before links change, so moves can be seen (and announced). */
@@ -379,6 +408,8 @@ export class VSwitch implements Device {
    */
   uplinksChanged(t: number): string[] {
     if (this.dirty) this.refresh();
+    // The beacon verdict follows link states (R5.9: fewer than two live uplinks → link status only).
+    this.beacon?.update();
     const moved: string[] = [];
     for (const vp of this.vports) {
       const before = vp.selected;
@@ -398,9 +429,50 @@ export class VSwitch implements Device {
     return moved;
   }
 
+  /**
+   * One beacon interval (R5.9): send and count beacons; when the verdict changes, ports move off
+   * failed uplinks (and back) with RARP when notify switches is on (R5.10). Null: no change.
+   */
+  beaconTick(t: number): (BeaconChange & { moved: string[] }) | null {
+    const probe = this.beacon;
+    if (probe === null) return null;
+    if (this.dirty) this.refresh();
+    probe.tick(this.fabric, t);
+    if (!probe.changed()) return null;
+    this.settleUplinks(); // where ports are under the old verdict, so moves are seen and announced
+    const change = probe.update()!;
+    return { ...change, moved: this.uplinksChanged(t) };
+  }
+
+  /**
+   * R5.9 "shotgun": beacon probing cannot tell which uplink is cut off (each misses the others'
+   * beacons — always so with two), so a frame goes out on every live uplink of the port's team.
+   */
+  private shotgun(src: VPort, frame: Uint8Array, ctx: number, t: number): void {
+    const sent = this.sendAll(src.policy.active, frame, ctx, t) + this.sendAll(src.policy.standby, frame, ctx, t);
+    if (sent === 0) this.dropAt(src.port, 'no-active-uplink', ctx);
+  }
+
+  private sendAll(names: readonly string[], frame: Uint8Array, ctx: number, t: number): number {
+    const f = this.fabric;
+    let sent = 0;
+    for (const name of names) {
+      const u = this.uplinkByName.get(name);
+      if (u === undefined || !alive(u)) continue;
+      if (f.tracer !== null) {
+        f.trace(this, u, 'forward', ctx, 'R5.9');
+        if (ctx !== 0) f.trace(this, u, 'tag', ctx, 'R3.4');
+      }
+      f.transmit(u, frame, ctx, t);
+      sent++;
+    }
+    return sent;
+  }
+
   private toUplink(src: VPort, frame: Uint8Array, ctx: number, t: number, srcMac: number): void {
-    const uplink = this.selectUplink(src, srcMac, frame);
-    if (uplink === null) {
+    const shotgun = this.beacon !== null && this.beacon.shotgun && src.policy.detection === 'beacon';
+    const uplink = shotgun ? null : this.selectUplink(src, srcMac, frame);
+    if (uplink === null && !shotgun) {
       if (this.uplinks.length > 0 || src.policy.active.length > 0) this.dropAt(src.port, 'no-active-uplink', ctx);
       return;
     }
@@ -408,6 +480,7 @@ export class VSwitch implements Device {
       this.sentOut.set(srcMac, t);
       if (this.sentOut.size > SENT_OUT_LIMIT) for (const [mac, at] of this.sentOut) if (t - at >= ECHO_WINDOW_MS) this.sentOut.delete(mac);
     }
+    if (uplink === null) return this.shotgun(src, frame, ctx, t); // R5.9
     const f = this.fabric;
     if (f.tracer !== null) {
       f.trace(this, uplink, 'forward', ctx, 'R1.13');

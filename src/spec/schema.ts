@@ -206,6 +206,8 @@ const switchPort = z.strictObject({
   vlan: int(1, 4094, 'an access VLAN').default(1).meta({ description: 'access VLAN (access ports)' }),
   native: int(1, 4094, 'a native VLAN').default(1).meta({ description: 'native VLAN (trunk ports)' }),
   allowed: vlanList.default('all').meta({ description: 'trunk: "all" or a list of VLANs and ranges' }),
+  channel: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'expected a port-channel name such as po1' }).optional()
+    .meta({ description: 'EtherChannel: ports of this switch with the same channel name (po1 …) form one logical port — what IP-hash teaming needs (R5.4)' }),
 });
 
 const physicalSwitch = z.strictObject({

@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS events (
   object TEXT, task INTEGER, message TEXT NOT NULL, data TEXT,
   PRIMARY KEY (lab, seq)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS net_state (lab TEXT PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lab_state (lab TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (lab, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tasks (
   lab TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL, state TEXT NOT NULL,
   queued_ms INTEGER NOT NULL, started_ms INTEGER, completed_ms INTEGER, result TEXT, error TEXT,
@@ -145,9 +145,9 @@ export class Store {
         ON CONFLICT (lab, seq) DO UPDATE SET state = @state, started_ms = @startedMs, completed_ms = @completedMs, result = @result, error = @error`),
       tasks: db.prepare('SELECT seq, kind, target, state, queued_ms AS queuedMs, started_ms AS startedMs, completed_ms AS completedMs, result, error FROM tasks WHERE lab = ? AND seq > ? ORDER BY seq LIMIT ?'),
       deleteTasks: db.prepare('DELETE FROM tasks WHERE lab = ?'),
-      netState: db.prepare('SELECT state FROM net_state WHERE lab = ?'),
-      putNetState: db.prepare('INSERT INTO net_state (lab, state) VALUES (?, ?) ON CONFLICT (lab) DO UPDATE SET state = excluded.state'),
-      deleteNetState: db.prepare('DELETE FROM net_state WHERE lab = ?'),
+      labState: db.prepare('SELECT value FROM lab_state WHERE lab = ? AND key = ?'),
+      putLabState: db.prepare('INSERT INTO lab_state (lab, key, value) VALUES (?, ?, ?) ON CONFLICT (lab, key) DO UPDATE SET value = excluded.value'),
+      deleteLabState: db.prepare('DELETE FROM lab_state WHERE lab = ?'),
     };
   }
 
@@ -176,7 +176,7 @@ export class Store {
     this.stmts.deleteObjects.run(name);
     this.stmts.deleteEvents.run(name);
     this.stmts.deleteTasks.run(name);
-    this.stmts.deleteNetState.run(name);
+    this.stmts.deleteLabState.run(name);
     this.stmts.deleteLab.run(name);
   }
 
@@ -220,13 +220,16 @@ export class Store {
     return this.stmts.events.all(lab, after, limit) as EventRow[];
   }
 
-  /** The data plane's remembered state (MAC tables, ARP caches, counters…) as JSON. */
-  netState(lab: string): string | undefined {
-    return (this.stmts.netState.get(lab) as { state: string } | undefined)?.state;
+  /**
+   * A lab's remembered state beyond its objects, as JSON by key: `net` (MAC tables, ARP caches,
+   * counters…), `compute` (active-memory estimates, reclaimed memory…).
+   */
+  labState(lab: string, key: string): string | undefined {
+    return (this.stmts.labState.get(lab, key) as { value: string } | undefined)?.value;
   }
 
-  putNetState(lab: string, state: string): void {
-    this.stmts.putNetState.run(lab, state);
+  putLabState(lab: string, key: string, value: string): void {
+    this.stmts.putLabState.run(lab, key, value);
   }
 
   putTask(lab: string, t: TaskRow): void {
