@@ -425,6 +425,38 @@ vms:
   quiet(lab(4095), 'guest-vlan-tag-dropped');
 });
 
+// R3.10 "Beaconing is not supported with guest VLAN tagging"; R5.9
+test('beacon-with-vgt: beacon probing on a VLAN 4095 port group or a dv trunk', () => {
+  const vss = (switchTeaming: string, pg: string) => `
+lab: beacon
+hosts:
+  - name: esx1
+    cpu: xeon-e5-2680-v3
+    memory: 32GB
+    nics: [{ name: vmnic0 }, { name: vmnic1 }, { name: vmnic2 }]
+    switches:
+      - name: vSwitch0
+        uplinks: [vmnic0, vmnic1, vmnic2]
+        teaming: ${switchTeaming}
+        portgroups: [{ name: VM Network }, ${pg}]
+vms:
+  - { name: router1, host: esx1, cpus: 1, memory: 1GB, nics: [{ network: Trunk, vlan: 10 }] }
+`;
+  // Inherited from the vSwitch: the finding points at the port group's VLAN 4095.
+  const f = fires(vss('{ detection: beacon }', '{ name: Trunk, vlan: 4095 }'), 'beacon-with-vgt', ['hosts', 0, 'switches', 0, 'portgroups', 1, 'vlan']);
+  assert.match(f.message, /R3\.10/);
+  // Set on the port group itself.
+  fires(vss('{}', '{ name: Trunk, vlan: 4095, teaming: { detection: beacon } }'), 'beacon-with-vgt', ['hosts', 0, 'switches', 0, 'portgroups', 1, 'vlan']);
+  // The trunk port group overrides back to link status; VST port groups may beacon; no beacons at all.
+  quiet(vss('{ detection: beacon }', '{ name: Trunk, vlan: 4095, teaming: { detection: link } }'), 'beacon-with-vgt');
+  quiet(vss('{ detection: beacon }', '{ name: Trunk, vlan: 10 }').replace(', vlan: 10 }] }', ' }] }'), 'beacon-with-vgt');
+  quiet(vss('{}', '{ name: Trunk, vlan: 4095 }'), 'beacon-with-vgt');
+  // vDS: a trunk dv port group with beacon probing.
+  const dv = VDS_LAB("{ name: Nest, vlan: { trunk: ['0-4094'] }, security: { promiscuous: accept, forgedTransmits: accept }, teaming: { detection: beacon } }");
+  fires(dv, 'beacon-with-vgt', ['distributedSwitches', 0, 'portgroups', 0, 'vlan']);
+  quiet(dv.replace("vlan: { trunk: ['0-4094'] }, ", 'vlan: 10, '), 'beacon-with-vgt');
+});
+
 // compute.md §4 (vhv.enable; without it a nested ESXi runs only 32-bit guests); seed 001
 test('nested-hv-not-exposed', () => {
   const f = fires(nestedLab({ exposeHv: false }), 'nested-hv-not-exposed', ['vms', 0, 'exposeHardwareVirtualization']);
@@ -763,7 +795,7 @@ test('LINT_RULES: stable kebab-case ids, unique, the contract ids present', () =
     'nested-hardware-version', 'nested-esxi-min-memory', 'nested-esxi-min-cpus', 'host-cpu-lacks-nested-support',
     'host-memory-overcommitted', 'cluster-mixed-cpu-without-evc', 'evc-mode-unsupported', 'vds-without-vcenter',
     'promiscuous-duplicate-frames', 'cluster-no-shared-datastore', 'maclearn-frequent-moves', 'cluster-without-vcenter',
-    'vcenter-on-static-dvportgroup', 'mac-learning-needs-vds-6.6', 'duplicate-mac',
+    'vcenter-on-static-dvportgroup', 'mac-learning-needs-vds-6.6', 'duplicate-mac', 'beacon-with-vgt',
   ]) assert.ok(ids.includes(id), id);
 });
 

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nestlab, ROOT, tempDir } from './helpers.js';
+import { Store } from '../src/store/store.js';
 
 const example = (name: string) => join(ROOT, 'examples', name);
 
@@ -112,6 +113,76 @@ vms:
   assert.equal(nestlab(['link', 'down', 'nope/vmnic9', ...s]).code, 1);
   const show = nestlab(['show', 'esx1', ...s]).json();
   assert.ok(show.nics[0].counters.tx > 0, 'per-NIC counters in show');
+});
+
+const BEACON_LAB = `lab: beacons
+network:
+  switches:
+    - { name: swa, ports: { p1: { mode: trunk }, p2: { mode: trunk }, p10: { mode: access, vlan: 1 }, p24: { mode: trunk } } }
+    - { name: swb, ports: { p1: { mode: trunk }, p24: { mode: trunk } } }
+  stations:
+    - { name: laptop, nics: [{ ip: 10.0.0.5/24, connect: swa/p10 }] }
+  links: [[swa/p24, swb/p24]]
+hosts:
+  - name: esx1
+    cpu: xeon-e3-1230-v3
+    memory: 32GB
+    nics: [{ name: vmnic0, connect: swa/p1 }, { name: vmnic1, connect: swa/p2 }, { name: vmnic2, connect: swb/p1 }]
+    switches:
+      - name: vSwitch0
+        uplinks: [vmnic0, vmnic1, vmnic2]
+        teaming: { detection: beacon }
+        portgroups: [{ name: VM Network }]
+vms:
+  - { name: web1, host: esx1, cpus: 1, memory: 1GB, nics: [{ network: VM Network, ip: 10.0.0.21/24 }] }
+  - { name: web2, host: esx1, cpus: 1, memory: 1GB, nics: [{ network: VM Network, ip: 10.0.0.22/24 }] }
+  - { name: web3, host: esx1, cpus: 1, memory: 1GB, nics: [{ network: VM Network, ip: 10.0.0.23/24 }] }
+`;
+
+test('beacon probing: an upstream failure fails the isolated uplink as virtual time advances; its VM moves and is reachable again (R5.9, R5.10, §10.27)', () => {
+  const file = join(tempDir(), 'lab.yaml');
+  writeFileSync(file, BEACON_LAB);
+  const { state, s } = upLab(file);
+  assert.equal(nestlab(['ping', 'laptop', 'web3', '--count', '1', ...s]).code, 0);
+  // The link between the two physical switches: no esx1 link changes state.
+  assert.deepEqual(nestlab(['link', 'down', 'swb/p24', ...s]).json().moved, []);
+  assert.equal(nestlab(['ping', 'laptop', 'web3', '--count', '1', ...s]).json().received, 0, 'web3 sits on vmnic2, behind swb, until beacons tell');
+  assert.equal(nestlab(['advance', '5s', ...s]).code, 0);
+  const events = nestlab(['events', '--type', 'teaming.', ...s]).json().events as Array<{ type: string; object: string }>;
+  assert.deepEqual(events.map((e) => [e.type, e.object]), [
+    ['teaming.beacon-failed', 'nic:esx1/vmnic2'],
+    ['teaming.failover', 'vswitch:esx1/vSwitch0[vnic:web3/0]'],
+  ]);
+  const web3 = nestlab(['show', 'web3', ...s]).json().nics[0].mac;
+  assert.equal(nestlab(['macs', 'swa', ...s]).json().entries.find((e: { mac: string }) => e.mac === web3).port, 'switchport:swa/p1', 'RARP: swa learned web3 behind vmnic0');
+  assert.equal(nestlab(['ping', 'laptop', 'web3', '--count', '1', ...s]).code, 0, 'reachable through vmnic0');
+  // An hour of beacons: steady ticks are fast-forwarded, the counters still count every one.
+  const t0 = Date.now();
+  assert.equal(nestlab(['advance', '1h', ...s]).code, 0);
+  const took = Date.now() - t0;
+  const tx = nestlab(['show', 'esx1', ...s]).json().nics[1].counters.tx;
+  assert.ok(tx >= 3600, `vmnic1 sent a beacon a second (${tx})`);
+  assert.ok(took < 5000, `advance 1h took ${took} ms`);
+  const store = new Store(state);
+  try {
+    const net = JSON.parse(store.labState('beacons', 'net')!);
+    assert.deepEqual(net.beacons['vswitch:esx1/vSwitch0'].misses, { 'nic:esx1/vmnic2': 3 }, 'beacon state persisted for the next command');
+  } finally {
+    store.close();
+  }
+});
+
+test('advance on a lab without beacon probing never builds the network (R5.9 is its only periodic work)', () => {
+  const file = join(tempDir(), 'lab.yaml');
+  writeFileSync(file, BEACON_LAB.replace('teaming: { detection: beacon }', 'teaming: { detection: link }'));
+  const { state, s } = upLab(file);
+  assert.equal(nestlab(['advance', '1h', ...s]).code, 0);
+  const store = new Store(state);
+  try {
+    assert.equal(store.labState('beacons', 'net'), undefined, 'no network state written');
+  } finally {
+    store.close();
+  }
 });
 
 test('capture start|list|stop writes pcap that tshark decodes (VLAN tags, ARP, ICMP)', (t) => {

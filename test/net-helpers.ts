@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadLabText } from '../src/plan/load.js';
 import type { Inventory } from '../src/model/inventory.js';
 import { buildNetwork, type Network } from '../src/net/topology.js';
+import { startPeriodic } from '../src/net/periodic.js';
 import { endpoint, ping, targetIp } from '../src/net/probe.js';
 import { Recorder, type TracedFrame } from '../src/net/trace.js';
 import { VSwitch } from '../src/net/vswitch.js';
@@ -26,6 +27,7 @@ export function lab(text: string, file = 'scenario.yaml'): Lab {
   if (!l.ok) throw new Error(`lab does not load: ${JSON.stringify(l.errors.map((e) => e.message), null, 2)}\n${text}`);
   const inv = l.inventory;
   const net = buildNetwork(inv, { vm: (n) => ({ on: inv.vms.get(n)!.power === 'on', host: inv.vms.get(n)!.host }) });
+  startPeriodic(net); // beacon probing ticks (R5.9), as withNetwork starts them
   return { inv, net };
 }
 

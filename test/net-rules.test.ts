@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadLabText } from '../src/plan/load.js';
 import { buildEthernet, BROADCAST_MAC, macToNumber } from '../src/net/codec/index.js';
-import { advance, eth, hostLab, lab, m, send, swPort, tap, vm, vswitch, watch, UP0, UP1 } from './net-helpers.js';
+import { lint } from '../src/lint/index.js';
+import { advance, eth, hostLab, lab, m, send, swPort, tap, vm, vswitch, watch, S1, UP0, UP1, UP2 } from './net-helpers.js';
 
 test('R1.9, R3.1, R3.2: broadcast from the uplink reaches every port whose port group admits its VLAN (EST: untagged only)', () => {
   const { net } = lab(hostLab({
@@ -195,7 +196,31 @@ distributedSwitches:
   assert.ok(vp.filter?.has(X), 'the dvFilter learned the nested source');
 });
 
-test.todo('R3.10: beacon probing is not supported with guest VLAN tagging — needs beacon probing (R5.9), not modelled yet');
+test('R3.10, R5.9: beacon probing does not cover guest VLAN tagging — a guest VLAN dead behind one uplink goes unnoticed (lint: beacon-with-vgt); as VST it is caught', () => {
+  // Three uplinks, VLAN 20 not carried by psw/p3 (vmnic2's port); A, B, C on port ids 0, 1, 2.
+  const text = (pg: string, tag: string) => hostLab({
+    uplinks: 3, switchExtra: 'teaming: { detection: beacon }', portgroups: [pg], vms: ['a', 'b', 'c'].map((n) => vm(n, 'T', tag)),
+  }).replace('p3: { mode: trunk, native: 1, allowed: all }', "p3: { mode: trunk, native: 1, allowed: ['1-19', '21-4094'] }");
+  const vgt = lab(text('{ name: T, vlan: 4095 }', 'vlan: 20'));
+  advance(vgt.net, 10_000);
+  const sw = vswitch(vgt.net, S1);
+  assert.deepEqual(sw.beacon!.beaconVlans, [0], 'untagged beacons only: the switch does not know which VLANs its guests tag');
+  assert.deepEqual([...sw.beacon!.misses], [0, 0, 0], 'every uplink hears the others: vmnic2 stays in service');
+  const w = watch(vgt.net);
+  send(vgt.net, 'c/nic0', eth(m('c'), BROADCAST_MAC), 20);
+  assert.equal(w.drop('switchport:psw/p3', 'vlan-not-allowed'), 1, 'C\'s VLAN 20 frames still go out vmnic2 and die at psw/p3');
+  assert.deepEqual(lint(vgt.inv).filter((f) => f.code === 'beacon-with-vgt').map((f) => f.path), [['hosts', 0, 'switches', 0, 'portgroups', 0, 'vlan']]);
+  // The same VLAN as a VST port group: beacons tagged 20 find the hole and C moves off vmnic2.
+  const vst = lab(text('{ name: T, vlan: 20 }', ''));
+  advance(vst.net, 10_000);
+  assert.deepEqual(vswitch(vst.net, S1).beacon!.beaconVlans, [20]);
+  assert.deepEqual([...vswitch(vst.net, S1).beacon!.misses], [0, 0, 3]);
+  const v = watch(vst.net);
+  send(vst.net, 'c/nic0', eth(m('c'), BROADCAST_MAC));
+  assert.equal(v.tx(UP2), 0, 'C left vmnic2');
+  assert.equal(v.drop('switchport:psw/p3', 'vlan-not-allowed'), 0, 'nothing of C\'s dies at psw/p3');
+  assert.deepEqual(lint(vst.inv).filter((f) => f.code === 'beacon-with-vgt'), []);
+});
 test.todo('R3.11: private VLANs (promiscuous / isolated / community) on a vDS — not modelled yet');
 test.todo('R4b.1: the ESXi Learnswitch fling (VDS-only learning with VLAN/VXLAN keys, 32k table) — not modelled yet');
 test.todo('R5.5: load-based teaming moves traffic off an uplink busy ≥ 75% for 30 s — needs a traffic-load model; behaves as port id now');

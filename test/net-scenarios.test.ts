@@ -9,7 +9,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Network } from '../src/net/topology.js';
+import { buildNetwork, type Network } from '../src/net/topology.js';
+import { restore, snapshot } from '../src/net/state.js';
+import { runNetwork, startPeriodic } from '../src/net/periodic.js';
+import { loadLabText } from '../src/plan/load.js';
 import { endpoint, targetIp, trace } from '../src/net/probe.js';
 import { changeLink } from '../src/net/links.js';
 import { type TracedFrame } from '../src/net/trace.js';
@@ -18,7 +21,7 @@ import { LinuxBridge } from '../src/net/bridge.js';
 import { PhysicalSwitch } from '../src/net/pswitch.js';
 import { BROADCAST_MAC, icmpEchoFrame, ipToNumber, macToNumber } from '../src/net/codec/index.js';
 
-import { ROOT, lab, MAC, m, FOREIGN, vm, hostLab, nestedLab, portOf, swPort, vswitch, eth, send, watch, tap, record, dropAt, pingOk, advance, S1, UP0, UP1, UP2, PSW_P1 } from './net-helpers.js';
+import { ROOT, lab, MAC, m, FOREIGN, vm, hostLab, type HostLab, nestedLab, portOf, swPort, vswitch, eth, send, watch, tap, record, dropAt, pingOk, advance, S1, UP0, UP1, UP2, PSW_P1 } from './net-helpers.js';
 
 test('§10.1 local known unicast stays on the vSwitch, nothing on vmnic0 (R1.2)', () => {
   const { net } = lab(hostLab({ vms: [vm('a', 'X'), vm('b', 'X')] }));
@@ -498,7 +501,230 @@ test('§10.26 an unused uplink never carries a frame, even when every active one
   assert.equal(w.drop(`${S1}[vnic:a/0]`, 'no-active-uplink'), 1, 'dropped: no active uplink (R1.13)');
 });
 
-test.todo('§10.27 beacon probing with 2 uplinks ("shotgun") and with 3 (isolate the failed one) (R5.9) — not built: beacon probing / failure detection other than link state');
+// ---- §10.27 beacon probing (R5.9, R5.10, R3.10) ----------------------------------------------
+
+const BEACON = 0x05ff;
+
+/**
+ * esx1's uplinks to two physical switches joined by a trunk (swa/p24 — swb/p24): vmnic0 → swa/p1,
+ * and with 2 uplinks vmnic1 → swb/p1, with 3 vmnic1 → swa/p2 and vmnic2 → swb/p1. Station h on
+ * swa/p10; VMs a, b, c on port group X (port ids 0, 1, 2). Cutting the inter-switch link is an
+ * upstream failure behind swb: every uplink's link stays up.
+ */
+function beaconLab(o: { uplinks: 2 | 3; detection?: 'link' | 'beacon'; portgroups?: string[]; swbP1?: string; vms?: string[] }): string {
+  const to = o.uplinks === 2 ? ['swa/p1', 'swb/p1'] : ['swa/p1', 'swa/p2', 'swb/p1'];
+  return `
+lab: beacons
+network:
+  switches:
+    - { name: swa, ports: { p1: { mode: trunk }, p2: { mode: trunk }, p10: { mode: access, vlan: 1 }, p24: { mode: trunk } } }
+    - { name: swb, ports: { p1: ${o.swbP1 ?? '{ mode: trunk }'}, p24: { mode: trunk } } }
+  stations:
+    - { name: h, nics: [{ name: eth0, mac: '${MAC.h}', ip: 10.0.0.100/24, connect: swa/p10 }] }
+  links: [[swa/p24, swb/p24]]
+hosts:
+  - name: esx1
+    cpu: xeon-e3-1230-v3
+    memory: 128GB
+    nics:
+${to.map((p, i) => `      - { name: vmnic${i}, mac: '00:10:00:00:00:0${i}', connect: ${p} }`).join('\n')}
+    switches:
+      - name: vSwitch0
+        uplinks: [${to.map((_, i) => `vmnic${i}`).join(', ')}]
+        teaming: { detection: ${o.detection ?? 'beacon'} }
+        portgroups: [${(o.portgroups ?? ['{ name: X }']).join(', ')}]
+vms:
+${(o.vms ?? ['a', 'b', 'c'].map((n, i) => vm(n, 'X', `ip: 10.0.0.${i + 1}/24`))).join('\n')}
+`;
+}
+
+const ISL = 'switchport:swb/p24';
+const nicMac = (i: number) => macToNumber(`00:10:00:00:00:0${i}`);
+
+/** Where physical switch `sw` has learned `mac` (VLAN 1), or null. */
+function learnedAtOn(net: Network, sw: string, mac: number): string | null {
+  return (net.switches.get(`pswitch:${sw}`) as PhysicalSwitch).fdb.lookup(1, mac, net.fabric.now)?.id ?? null;
+}
+
+/** Which uplinks a frame from `who` leaves on. */
+function leavesOn(net: Network, who: string, uplinks: string[]): string[] {
+  const w = watch(net);
+  send(net, `${who}/nic0`, eth(m(who), m('h')));
+  return uplinks.filter((u) => w.tx(u) > 0);
+}
+
+test('§10.27 beacons: one broadcast per uplink per second (EtherType 0x05ff, src = the uplink\'s MAC), consumed by the vSwitch, never delivered to a VM (R5.9)', () => {
+  const { net } = lab(beaconLab({ uplinks: 2 }));
+  const u0 = tap(net, UP0);
+  const frames: Uint8Array[] = [];
+  portOf(net, UP1).capture = (_t, f) => frames.push(f);
+  const w = watch(net);
+  advance(net, 4999);
+  assert.deepEqual(u0.tx.map((f) => f.t), [0, 1000, 2000, 3000, 4000], 'every second of virtual time');
+  assert.ok(u0.tx.every((f) => f.dst === BROADCAST_MAC && f.src === nicMac(0) && f.vid === 0), 'broadcast, from vmnic0\'s MAC, untagged (port group X is VLAN 0)');
+  assert.ok(frames.every((f) => (f[12]! << 8 | f[13]!) === BEACON), 'EtherType 0x05ff');
+  assert.equal(u0.rx.length, 5, 'vmnic1\'s beacons come back in on vmnic0 through swb → swa');
+  assert.equal(w.rx('a/nic0') + w.rx('b/nic0') + w.rx('c/nic0'), 0, 'the vSwitch takes its beacons; no VM sees one');
+  assert.equal(w.rx('h/eth0'), 10, 'to the physical network they are broadcasts like any other');
+  const sw = vswitch(net, S1);
+  assert.deepEqual([...sw.beacon!.misses], [0, 0], 'both uplinks hear each other');
+});
+
+test('§10.27 beacon probing, 2 uplinks: an upstream failure (link stays up) → both miss 3 beacons → "shotgun" on both uplinks (R5.9)', () => {
+  const { net } = lab(beaconLab({ uplinks: 2 }));
+  advance(net, 2000);
+  assert.deepEqual(leavesOn(net, 'a', [UP0, UP1]), [UP0], 'healthy: one uplink per port (R5.2)');
+  assert.deepEqual(changeLink(net, portOf(net, ISL), false), [], 'the inter-switch link goes down: no esx1 link changes state, nothing moves yet');
+  assert.ok(portOf(net, UP1).up && portOf(net, UP1).peer!.up, 'vmnic1\'s link is up');
+  advance(net, 2000);
+  assert.deepEqual(leavesOn(net, 'a', [UP0, UP1]), [UP0], 'two intervals missed: not yet');
+  advance(net, 1000);
+  const sw = vswitch(net, S1);
+  assert.deepEqual([...sw.beacon!.misses], [3, 3], 'each uplink missed three consecutive beacons of the other');
+  assert.equal(sw.beacon!.shotgun, true);
+  assert.deepEqual(net.events.map((e) => e.type), ['teaming.shotgun'], 'neither can be singled out');
+  assert.deepEqual(leavesOn(net, 'a', [UP0, UP1]), [UP0, UP1], 'shotgun: the frame goes out on both uplinks');
+  assert.deepEqual(leavesOn(net, 'b', [UP0, UP1]), [UP0, UP1]);
+  // H on swa now reaches B (on vmnic1 by port id) only because the shotgun copy went out vmnic0.
+  assert.equal(learnedAtOn(net, 'swa', m('b')), 'switchport:swa/p1');
+  // Repair: the next beacons are heard, the shotgun ends, each port back on its one uplink.
+  changeLink(net, portOf(net, ISL), true);
+  advance(net, 1000);
+  assert.equal(sw.beacon!.shotgun, false);
+  assert.deepEqual(net.events.map((e) => e.type), ['teaming.shotgun', 'teaming.shotgun-ended']);
+  assert.deepEqual(leavesOn(net, 'a', [UP0, UP1]), [UP0]);
+});
+
+test('§10.27 link status only does not see the upstream failure: no failover, H→C lost (R5.9)', () => {
+  const { net } = lab(beaconLab({ uplinks: 3, detection: 'link' }));
+  assert.equal(vswitch(net, S1).beacon, null, 'no beacons without beacon probing');
+  const w0 = watch(net);
+  advance(net, 10_000);
+  assert.equal(w0.tx(UP0) + w0.tx(UP1) + w0.tx(UP2), 0, 'nothing on the wire by itself');
+  send(net, 'c/nic0', eth(m('c'), BROADCAST_MAC));
+  changeLink(net, portOf(net, ISL), false);
+  advance(net, 10_000);
+  assert.deepEqual(leavesOn(net, 'c', [UP0, UP1, UP2]), [UP2], 'C stays on vmnic2, cut off behind swb');
+  const w = watch(net);
+  send(net, 'h/eth0', eth(m('h'), m('c')));
+  assert.equal(w.rx('c/nic0'), 0, 'H→C never arrives');
+});
+
+test('§10.27 beacon probing, 3 uplinks: only the isolated uplink fails; its ports move with RARP, and come back (R5.9, R5.10, R5.11)', () => {
+  const { net } = lab(beaconLab({ uplinks: 3 }));
+  advance(net, 1000);
+  const before = ['a', 'b', 'c'].map((n) => leavesOn(net, n, [UP0, UP1, UP2])[0]);
+  assert.deepEqual(before, [UP0, UP1, UP2], 'port id mod 3 (R5.2 [L])');
+  send(net, 'c/nic0', eth(m('c'), BROADCAST_MAC));
+  assert.equal(learnedAtOn(net, 'swb', m('c')), 'switchport:swb/p1');
+  const rarps = tap(net, UP0);
+  changeLink(net, portOf(net, ISL), false);
+  advance(net, 2000);
+  assert.equal(leavesOn(net, 'c', [UP0, UP1, UP2])[0], UP2, 'two misses: C still on vmnic2');
+  advance(net, 1000);
+  const sw = vswitch(net, S1);
+  assert.deepEqual([...sw.beacon!.misses], [0, 0, 3], 'vmnic0 and vmnic1 hear each other through swa; vmnic2 hears nobody');
+  assert.equal(sw.beacon!.shotgun, false);
+  assert.deepEqual(net.events.map((e) => [e.type, e.object]), [
+    ['teaming.beacon-failed', UP2],
+    ['teaming.failover', `${S1}[vnic:c/0]`],
+  ]);
+  assert.deepEqual(['a', 'b', 'c'].map((n) => leavesOn(net, n, [UP0, UP1, UP2])), [[UP0], [UP1], [UP0]], 'only C moves, to a survivor');
+  advance(net, 500);
+  assert.equal(rarps.tx.filter((f) => f.src === m('c') && f.dst === BROADCAST_MAC).length, 5, 'notify switches: ~5 RARPs for C on its new uplink (R5.10)');
+  assert.equal(learnedAtOn(net, 'swa', m('c')), 'switchport:swa/p1', 'swa re-learned C behind vmnic0 (R9.7)');
+  const w = watch(net);
+  send(net, 'h/eth0', eth(m('h'), m('c')));
+  assert.equal(w.rx('c/nic0'), 1, 'H reaches C again');
+  // Repair: beacons heard at the next tick; failback Yes returns C to vmnic2.
+  changeLink(net, portOf(net, ISL), true);
+  advance(net, 1000);
+  assert.deepEqual(net.events.slice(2).map((e) => [e.type, e.object]), [
+    ['teaming.beacon-restored', UP2],
+    ['teaming.failover', `${S1}[vnic:c/0]`],
+  ]);
+  assert.deepEqual(leavesOn(net, 'c', [UP0, UP1, UP2]), [UP2]);
+});
+
+test('§10.27 a link that goes down is link status\'s business: beacons leave it alone, and one live uplink has nobody to hear (R5.9)', () => {
+  const { net } = lab(beaconLab({ uplinks: 2 }));
+  advance(net, 1000);
+  changeLink(net, portOf(net, UP1), false);
+  advance(net, 10_000);
+  const sw = vswitch(net, S1);
+  assert.deepEqual([...sw.beacon!.misses], [0, 0], 'vmnic1 down, vmnic0 alone: no misses counted');
+  assert.equal(sw.beacon!.shotgun, false);
+  assert.deepEqual(leavesOn(net, 'b', [UP0, UP1]), [UP0], 'B failed over by link status');
+  assert.deepEqual(net.events, []);
+});
+
+test('§10.27 beacons go out on every VLAN the ports use: a VLAN missing on one uplink\'s switch port fails that uplink; a VGT port group adds no VLAN (R5.9 Net.MaxBeaconVlans, R3.10)', () => {
+  // swb/p1 (vmnic2's port) carries VLAN 1 but not 10: a misconfigured trunk, invisible to link status.
+  const pgs = ['{ name: X }', '{ name: V10, vlan: 10 }', '{ name: VGT, vlan: 4095 }'];
+  const vms = [vm('a', 'X'), vm('b', 'V10'), vm('c', 'VGT', 'vlan: 20')];
+  const { net } = lab(beaconLab({ uplinks: 3, portgroups: pgs, vms, swbP1: '{ mode: trunk, allowed: [1] }' }));
+  const sw = vswitch(net, S1);
+  const seen = tap(net, UP0);
+  advance(net, 3000);
+  assert.deepEqual(sw.beacon!.beaconVlans, [0, 10], 'untagged for X, tagged 10 for V10; nothing for the 4095 port group (R3.10)');
+  assert.deepEqual(seen.tx.slice(0, 2).map((f) => f.vid), [0, 10]);
+  assert.deepEqual([...sw.beacon!.misses], [0, 0, 3], 'VLAN 10 beacons never cross swb/p1: vmnic2 fails');
+  assert.deepEqual(net.events.map((e) => e.type).slice(0, 1), ['teaming.beacon-failed']);
+  // R3.10: guest VLAN 20 could be broken everywhere and beacons would never notice.
+  const { net: vgt } = lab(beaconLab({ uplinks: 3, portgroups: ['{ name: VGT, vlan: 4095 }'], vms: [vm('c', 'VGT', 'vlan: 20')], swbP1: '{ mode: trunk, allowed: [1] }' }));
+  advance(vgt, 5000);
+  assert.deepEqual([...vswitch(vgt, S1).beacon!.misses], [0, 0, 0], 'only untagged beacons: vmnic2 passes though VLAN 20 is dead behind it');
+});
+
+test('§10.27 beacon state survives between commands: misses and verdicts are persisted and restored (R5.9)', () => {
+  const text = beaconLab({ uplinks: 3 });
+  const first = lab(text).net;
+  advance(first, 1000);
+  changeLink(first, portOf(first, ISL), false);
+  advance(first, 2000); // two misses, then the command ends
+  const saved = JSON.parse(JSON.stringify(snapshot(first, {}))) as ReturnType<typeof snapshot>;
+  assert.deepEqual(saved.beacons, { [S1]: { t: 3000, misses: { [UP2]: 2 } } });
+  // The next command: a fresh network from the inventory, state restored, the clock where it was.
+  const { inv } = lab(text);
+  const next = buildNetwork(inv, { vm: (n) => ({ on: true, host: inv.vms.get(n)!.host }) });
+  restore(next, saved);
+  next.fabric.now = 3400;
+  startPeriodic(next);
+  advance(next, 599);
+  assert.equal(next.events.length, 0, 'the third miss comes at T+4 s, not earlier');
+  advance(next, 1);
+  assert.deepEqual(next.events.map((e) => [e.t, e.type]), [[4000, 'teaming.beacon-failed'], [4000, 'teaming.failover']]);
+  // And the verdict itself is restored: a failed uplink stays failed in the command after.
+  const third = buildNetwork(inv, { vm: (n) => ({ on: true, host: inv.vms.get(n)!.host }) });
+  restore(third, JSON.parse(JSON.stringify(snapshot(next, {}))) as ReturnType<typeof snapshot>);
+  assert.deepEqual(leavesOn(third, 'c', [UP0, UP1, UP2]), [UP0]);
+});
+
+test('§10.27 advancing a long time: steady beacons are fast-forwarded with exactly the counters of running every tick (R5.9)', () => {
+  const text = beaconLab({ uplinks: 3 });
+  const slow = lab(text).net;
+  const fast = lab(text).net;
+  for (const net of [slow, fast]) {
+    advance(net, 1500);
+    changeLink(net, portOf(net, ISL), false);
+  }
+  const hour = 3_600_000;
+  advance(slow, hour);
+  const sw = vswitch(fast, S1);
+  let ticks = 0;
+  const tick = sw.beaconTick.bind(sw);
+  sw.beaconTick = (t) => { ticks++; return tick(t); };
+  runNetwork(fast, fast.fabric.now + hour);
+  assert.equal(fast.fabric.now, slow.fabric.now);
+  for (const [id, p] of slow.ports) assert.deepEqual([...fast.ports.get(id)!.counters], [...p.counters], id);
+  assert.deepEqual(fast.events, slow.events);
+  assert.deepEqual([...vswitch(fast, S1).beacon!.misses], [0, 0, 3]);
+  const fdb = (net: Network) => (net.switches.get('pswitch:swa') as PhysicalSwitch).fdb.entries().map((e) => [e.mac, e.port.id, e.t]);
+  assert.deepEqual(fdb(fast), fdb(slow), 'the last ticks ran: uplink MACs refreshed at the same time');
+  assert.equal(vswitch(fast, S1).beacon!.lastTick, slow.fabric.now - (slow.fabric.now % 1000));
+  assert.ok(ticks < 10, `${ticks} of 3600 ticks run one by one`);
+});
+
 test('§10.28 IP hash: the uplink is chosen per packet from source and destination IP; one VM MAC appears on two physical ports (R5.4)', () => {
   const { net } = lab(hostLab({ uplinks: 2, switchExtra: 'teaming: { policy: ip-hash }', portgroups: ['{ name: X }'], vms: [vm('a', 'X', 'ip: 10.0.0.1/24')] }));
   const u0 = tap(net, UP0);
@@ -515,7 +741,86 @@ test('§10.28 IP hash: the uplink is chosen per packet from source and destinati
   assert.equal(u0.tx.length % 2, 0, 'the same packet twice takes the same uplink');
   assert.equal(ports.size, 2, 'without a port channel the physical switch sees A flap between p1 and p2');
 });
-test.todo('§10.28 IP hash with EtherChannel: the physical switch treats the uplinks as one logical port — not built: no port channels on physical switches');
+// ---- §10.28 EtherChannel (R5.4, R9.1, R9.3, R9.4) --------------------------------------------
+
+/** hostLab with psw/p1 and psw/p2 (vmnic0, vmnic1) bundled into port channel po1. */
+function channelLab(o: HostLab): string {
+  return hostLab(o)
+    .replace('p1: { mode: trunk, native: 1, allowed: all }', 'p1: { mode: trunk, native: 1, allowed: all, channel: po1 }')
+    .replace('p2: { mode: trunk, native: 1, allowed: all }', 'p2: { mode: trunk, native: 1, allowed: all, channel: po1 }');
+}
+
+const PO1 = 'channel:psw/po1';
+const ipFrame = (srcMac: number, dstMac: number, src: string, dst: string, seq = 1) =>
+  icmpEchoFrame({ srcMac, dstMac, srcIp: ipToNumber(src), dstIp: ipToNumber(dst), id: 1, seq, reply: false });
+
+test('§10.28 IP hash with EtherChannel: one logical port — A learned once on the channel (no flapping), frames reach A whatever member they take (R5.4, R9.1)', () => {
+  const { inv, net } = lab(channelLab({ uplinks: 2, switchExtra: 'teaming: { policy: ip-hash }', vms: [vm('a', 'X', 'ip: 10.0.0.1/24')] }));
+  assert.equal(inv.pswitches.get('psw')!.ports.get('p1')!.channel, 'po1', 'resolved into the inventory');
+  const u0 = tap(net, UP0);
+  const u1 = tap(net, UP1);
+  const psw = net.switches.get('pswitch:psw') as PhysicalSwitch;
+  const ports = new Set<string>();
+  const frames = record(net, () => {
+    for (let d = 2; d < 34; d++) {
+      send(net, 'a/nic0', ipFrame(m('a'), m('h'), '10.0.0.1', `10.0.0.${d}`, d));
+      ports.add(psw.fdb.lookup(1, m('a'), net.fabric.now)!.id);
+    }
+  });
+  assert.ok(u0.tx.length > 0 && u1.tx.length > 0, 'A\'s packets leave on both uplinks (R5.4)');
+  assert.deepEqual([...ports], [PO1], 'learned on the channel whichever member a packet came in on');
+  const learns = frames.flatMap((f) => f.hops.filter((h) => h.device === 'pswitch:psw' && h.action === 'learn'));
+  assert.deepEqual(learns.map((h) => h.rule), ['R5.4'], 'one learn, then never a station move');
+  // H → A from many source addresses: the switch hashes them over both members; A gets every one.
+  const w = watch(net);
+  for (let s = 1; s <= 32; s++) send(net, 'h/eth0', ipFrame(m('h'), m('a'), `10.0.1.${s}`, '10.0.0.1', s));
+  assert.equal(w.rx('a/nic0'), 32, 'every frame reaches A');
+  assert.ok(w.rx(UP0) > 0 && w.rx(UP1) > 0, `both members carry them (${w.rx(UP0)} + ${w.rx(UP1)})`);
+  assert.equal(w.rx(UP0) + w.rx(UP1), 32, 'one copy each: forwarded to one member, not both');
+});
+
+test('§10.28 EtherChannel flooding: one copy into the channel, never back into the ingress channel; A hears H\'s broadcast once (R5.4, R9.3, R1.12 [L])', () => {
+  const { net } = lab(channelLab({ uplinks: 2, switchExtra: 'teaming: { policy: ip-hash }', vms: [vm('a', 'X', 'ip: 10.0.0.1/24'), vm('b', 'X', 'ip: 10.0.0.2/24')] }));
+  const w = watch(net);
+  send(net, 'h/eth0', eth(m('h'), BROADCAST_MAC));
+  assert.equal(w.rx(UP0) + w.rx(UP1), 1, 'a broadcast enters the channel once');
+  assert.equal(w.rx('a/nic0'), 1, 'and A takes it, whichever member it came by (an IP-hash port has no own uplink)');
+  assert.equal(w.rx('b/nic0'), 1);
+  const back = watch(net);
+  send(net, 'a/nic0', ipFrame(m('a'), BROADCAST_MAC, '10.0.0.1', '10.0.0.255'));
+  assert.equal(back.tx(UP0) + back.tx(UP1), 1, 'A\'s broadcast leaves on one uplink (R1.6)');
+  assert.equal(back.rx(UP0) + back.rx(UP1), 0, 'the switch never floods it back into another member of the channel');
+  assert.equal(back.rx('h/eth0'), 1);
+  // A unicast for a MAC behind the channel that comes in on the channel is filtered, as on one port (R9.4).
+  const same = watch(net);
+  send(net, UP1, eth(FOREIGN, m('a')));
+  assert.equal(same.drop('switchport:psw/p2', 'same-port'), 1);
+  assert.equal(same.tx('switchport:psw/p1'), 0, 'not sent back out through the other member');
+});
+
+test('§10.28 EtherChannel: a member whose link fails drops out of the hash; the channel carries on (R5.4)', () => {
+  const { net } = lab(channelLab({ uplinks: 2, switchExtra: 'teaming: { policy: ip-hash }', vms: [vm('a', 'X', 'ip: 10.0.0.1/24')] }));
+  send(net, 'a/nic0', eth(m('a'), BROADCAST_MAC));
+  changeLink(net, portOf(net, UP1), false);
+  const w = watch(net);
+  for (let s = 1; s <= 16; s++) send(net, 'h/eth0', ipFrame(m('h'), m('a'), `10.0.1.${s}`, '10.0.0.1', s));
+  assert.equal(w.rx('a/nic0'), 16, 'all through vmnic0');
+  assert.equal(w.drop('switchport:psw/p2', 'link-down'), 0, 'nothing sent into the dead member');
+});
+
+test('§10.28 EtherChannel entries persist under the channel\'s name; members must agree (R5.4, R9.1)', () => {
+  const text = channelLab({ uplinks: 2, switchExtra: 'teaming: { policy: ip-hash }', vms: [vm('a', 'X', 'ip: 10.0.0.1/24')] });
+  const { inv, net } = lab(text);
+  send(net, 'a/nic0', eth(m('a'), BROADCAST_MAC));
+  const saved = snapshot(net, {});
+  assert.deepEqual(saved.fdb['pswitch:psw']!.find((e) => e[1] === m('a'))!.slice(0, 3), [1, m('a'), PO1]);
+  const next = buildNetwork(inv, { vm: (n) => ({ on: true, host: inv.vms.get(n)!.host }) });
+  restore(next, saved);
+  assert.equal((next.switches.get('pswitch:psw') as PhysicalSwitch).fdb.lookup(1, m('a'), 0)?.id, PO1, 'restored on the channel');
+  const bad = loadLabText('bad.yaml', text.replace('p2: { mode: trunk, native: 1, allowed: all, channel: po1 }', 'p2: { mode: access, vlan: 1, channel: po1 }'));
+  assert.ok(!bad.ok && bad.errors.some((e) => e.code === 'channel-mismatch' && e.path === 'network.switches[0].ports.p2.channel'), 'members of one channel with different modes are refused');
+});
+
 test.todo('§10.29 vMotion RARP: destination host sends RARP, PSW station move (R5.10, R9.7) — not built: vMotion in the data plane and RARP generation');
 test.todo('§10.30 vDS static port binding with vCenter down (R6.2–R6.4) — not built: dvPort binding / vCenter reachability in the data plane');
 

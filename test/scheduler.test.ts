@@ -125,3 +125,18 @@ vms:
   const one = nestlab(['stats', 'a', '--state', join(dir, 'none'), '--json']);
   assert.equal(one.code, 1);
 });
+
+test('§11.16 TPS salting: ShareForceSalting 2 with no salts shares within VMs only; a common salt, or setting 1 or 0, shares across them (§2.4)', () => {
+  // Two idle 4 GB VMs on a host short of memory (below High, so large pages are broken).
+  const run = (forceSalting: number, salts: [string?, string?]) => {
+    const vms = [vm('a', { active: 0.05, ...(salts[0] ? { pshareSalt: salts[0] } : {}) }), vm('b', { active: 0.05, ...(salts[1] ? { pshareSalt: salts[1] } : {}) })];
+    const r = runPeriod([host({ memoryMB: 9216 })], vms, new Map(), { ...settings, shareForceSalting: forceSalting }, 0, false);
+    return r.vms.get('a')!.memory.sharedMB;
+  };
+  const intraOnly = run(2, []);
+  assert.ok(intraOnly > 0, 'pages shared within the VM');
+  assert.ok(run(2, ['grp1', 'grp1']) > intraOnly, 'both salted grp1: shared across VMs');
+  assert.equal(run(2, ['grp1', 'grp2']), intraOnly, 'different salts: not shared');
+  assert.ok(run(1, []) > intraOnly, 'ShareForceSalting 1, no salts: salt 0 for both, shared');
+  assert.ok(run(0, ['x', 'y']) > intraOnly, 'ShareForceSalting 0: shared regardless of salt');
+});

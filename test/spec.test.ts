@@ -234,3 +234,16 @@ vms:
   const unmasked = loadOk(text.replace(', evc: intel-westmere', '')).inventory.hosts.get('n1')!.cpu;
   assert.ok(unmasked.features.has('avx2'));
 });
+
+test('§11.32 configuration maximums: a 97th host in a cluster, 1,025 VMs on a host, vCPUs over the hardware version\'s maximum (compute.md §10)', async () => {
+  const { generateLab } = await import('../bench/gen-lab.js');
+  const big = load(generateLab(97, 10, 97));
+  assert.equal(big.ok, false);
+  assert.ok(!big.ok && big.errors.some((e) => e.code === 'config-maximum' && /hosts in cluster cluster-0: 97/.test(e.message)));
+  const crowded = load(generateLab(1, 1025));
+  assert.ok(!crowded.ok && crowded.errors.some((e) => e.code === 'config-maximum' && /VMs on host esx-0: 1,025/.test(e.message)));
+  assert.ok(load(generateLab(1, 1024)).ok, '1,024 VMs on a host is the maximum, allowed');
+  const wide = load(SMALL_LAB.replace('{ name: db, host: esx1, cpus: 2,', '{ name: db, host: esx1, cpus: 200,'));
+  assert.ok(!wide.ok && wide.errors.some((e) => e.code === 'config-maximum' && e.path === 'vms[2].cpus' && /at most 128/.test(e.message)));
+  assert.ok(load(SMALL_LAB.replace('{ name: db, host: esx1, cpus: 2,', '{ name: db, host: esx1, hardwareVersion: 20, cpus: 768,')).ok, 'HW20 allows 768');
+});

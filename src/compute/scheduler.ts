@@ -39,6 +39,8 @@ export interface VmInput {
   pools: Array<{ id: string; cpu: Allocation; memory: Allocation }>;
   /** the nested host this VM runs, if any */
   nested?: string;
+  /** sched.mem.pshare.salt */
+  pshareSalt?: string;
 }
 
 export interface HostInput {
@@ -181,10 +183,14 @@ export function runPeriod(
         w.compressedMB = r2(w.compressedMB * (1 - active[i]!));
       }
     } else {
-      // Below High: large pages are broken and TPS shares what salting allows (§2.4).
-      const inter = settings.shareForceSalting !== 2 && list.length > 1;
+      // Below High: large pages are broken and TPS shares what salting allows (§2.4): pages are
+      // shared across VMs only between VMs with the same salt.
+      const salts = list.map((v) => saltOf(v, settings.shareForceSalting));
+      const group = new Map<string, number>();
+      for (const k of salts) group.set(k, (group.get(k) ?? 0) + 1);
       for (let i = 0; i < list.length; i++) {
         const v = list[i]!;
+        const inter = group.get(salts[i]!)! > 1;
         work[i]!.sharedMB = r2(v.memoryMB * (1 - active[i]!) * (MODEL.intraVmSharable + (inter ? MODEL.interVmSharable : 0)));
       }
       state = memoryState(free(), minFree);
@@ -253,6 +259,16 @@ export function runPeriod(
     });
   }
   return result;
+}
+
+/**
+ * The salt a VM's pages carry (Mem.ShareForceSalting, §2.4): 0 — everyone shares; 1 — its
+ * sched.mem.pshare.salt, else 0; 2 (default) — its salt, else a value of its own.
+ */
+export function saltOf(v: { name: string; pshareSalt?: string }, forceSalting: number): string {
+  if (forceSalting === 0) return 'all';
+  if (v.pshareSalt !== undefined) return `salt:${v.pshareSalt}`;
+  return forceSalting === 1 ? 'salt:0' : `vm:${v.name}`;
 }
 
 /**

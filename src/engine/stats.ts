@@ -51,7 +51,7 @@ function inputs(engine: Engine): { hosts: HostInput[]; vms: VmInput[] } {
     } else if (row.kind === 'vm') {
       const rt = JSON.parse(row.runtime) as VmRuntime;
       if (rt.power !== 'on') continue;
-      const c = JSON.parse(row.config) as { cpus: number; memoryMB: number; tools: boolean; cpuAlloc: Allocation; memAlloc: Allocation; workload: Workload; pool?: string; cluster?: string; nested?: string };
+      const c = JSON.parse(row.config) as { cpus: number; memoryMB: number; tools: boolean; cpuAlloc: Allocation; memAlloc: Allocation; workload: Workload; pool?: string; cluster?: string; nested?: string; pshareSalt?: string };
       const chain: VmInput['pools'] = [];
       const cluster = c.cluster ?? clusterOf.get(rt.host);
       for (let id = c.pool !== undefined && cluster !== undefined ? `pool:${cluster}/${c.pool}` : undefined; id !== undefined && chain.length < 64;) {
@@ -62,7 +62,7 @@ function inputs(engine: Engine): { hosts: HostInput[]; vms: VmInput[] } {
       }
       vms.push({
         name: row.name, host: rt.host, cpus: c.cpus, memoryMB: c.memoryMB, tools: c.tools, cpuAlloc: c.cpuAlloc, memAlloc: c.memAlloc,
-        workload: c.workload, pools: chain, ...(c.nested !== undefined ? { nested: c.nested } : {}),
+        workload: c.workload, pools: chain, ...(c.nested !== undefined ? { nested: c.nested } : {}), ...(c.pshareSalt !== undefined ? { pshareSalt: c.pshareSalt } : {}),
       });
     }
   }

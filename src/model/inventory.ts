@@ -198,6 +198,8 @@ export interface Vm extends Base {
   exposeHardwareVirtualization: boolean;
   tools: boolean;
   guestArch: 'x86_64' | 'i386';
+  /** sched.mem.pshare.salt */
+  pshareSalt?: string;
   power: 'on' | 'off';
   cpuAlloc: Allocation;
   memAlloc: Allocation;

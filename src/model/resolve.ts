@@ -16,6 +16,7 @@ import {
 } from './inventory.js';
 import { MacAllocator } from './mac.js';
 import { nestedCpu } from './nesting.js';
+import { MAXIMA, maxVcpus } from './maxima.js';
 
 export interface ResolveContext {
   /** MACs already assigned in the state, by object id: kept so MACs never change */
@@ -91,6 +92,7 @@ class Resolver {
     this.vcenter();
     this.cabling();
     this.portChannels();
+    this.maxima();
     return { inventory: this.inv, errors: this.errors };
   }
 
@@ -497,7 +499,7 @@ class Resolver {
       id: ids.vm(v.name), kind: 'vm', name: v.name, source: path, host: host.name,
       ...(v.cluster !== undefined ? { cluster: v.cluster } : {}), ...(v.pool !== undefined ? { pool: v.pool } : {}),
       cpus: v.cpus, memoryMB: v.memory, hardwareVersion: v.hardwareVersion, exposeHardwareVirtualization: v.exposeHardwareVirtualization,
-      tools: v.tools, guestArch: v.guestArch, power: v.power, cpuAlloc, memAlloc, workload: workload(v.workload),
+      tools: v.tools, guestArch: v.guestArch, ...(v.pshareSalt !== undefined ? { pshareSalt: v.pshareSalt } : {}), power: v.power, cpuAlloc, memAlloc, workload: workload(v.workload),
       disks: v.disks.map((d) => ({ datastore: d.datastore, sizeMB: d.size, provisioning: d.provisioning, ...(d.linkedCloneOf ? { linkedCloneOf: d.linkedCloneOf } : {}) })),
       nics: [], ...(v.role ? { role: v.role } : {}),
       path: outerVm ? [...outerVm.path, v.name] : [host.name, v.name],
@@ -814,6 +816,34 @@ class Resolver {
     }
     if (vm.role === 'router') this.error('invalid-value', `VM "${name}" is a router; the vCenter VM has role vcenter`, ['vcenter']);
     vm.role = 'vcenter';
+  }
+
+  // ---- configuration maximums (compute.md §10) -------------------------------------------
+
+  private maxima(): void {
+    const over = (what: string, n: number, max: number, path: Path) =>
+      this.error('config-maximum', `${what}: ${n.toLocaleString('en-US')}, over the vSphere 8 maximum of ${max.toLocaleString('en-US')}`, path);
+    for (const c of this.inv.clusters.values()) {
+      if (c.hosts.length > MAXIMA.hostsPerCluster) over(`hosts in cluster ${c.name}`, c.hosts.length, MAXIMA.hostsPerCluster, [...c.source, 'hosts', MAXIMA.hostsPerCluster]);
+    }
+    const perHost = new Map<string, number>();
+    const perCluster = new Map<string, number>();
+    for (const vm of this.inv.vms.values()) {
+      const n = (perHost.get(vm.host) ?? 0) + 1;
+      perHost.set(vm.host, n);
+      if (n === MAXIMA.vmsPerHost + 1) over(`VMs on host ${vm.host}`, n, MAXIMA.vmsPerHost, vm.source);
+      const cluster = this.inv.hosts.get(vm.host)?.cluster;
+      if (cluster !== undefined) {
+        const m = (perCluster.get(cluster) ?? 0) + 1;
+        perCluster.set(cluster, m);
+        if (m === MAXIMA.vmsPerCluster + 1) over(`VMs in cluster ${cluster}`, m, MAXIMA.vmsPerCluster, vm.source);
+      }
+      if (vm.cpus > maxVcpus(vm.hardwareVersion)) {
+        this.error('config-maximum', `VM "${vm.name}" has ${vm.cpus} vCPUs; virtual hardware ${vm.hardwareVersion} allows at most ${maxVcpus(vm.hardwareVersion)}`, [...vm.source, 'cpus'], 'raise hardwareVersion (HW18+ allows 768) or lower cpus');
+      }
+    }
+    const physical = [...this.inv.hosts.values()].filter((h) => h.vm === undefined).length;
+    if (this.inv.vcenter !== undefined && physical > MAXIMA.hostsPerVcenter) over('hosts managed by vCenter', physical, MAXIMA.hostsPerVcenter, ['hosts', MAXIMA.hostsPerVcenter]);
   }
 
   // ---- cabling: physical NICs to switch ports, switch to switch ----------------------------

@@ -14,7 +14,8 @@
 // uplinks that is any failure between them) and the switch "shotguns", sending frames of
 // beacon-probing ports on all of their team's uplinks (R5.9). Fewer than two uplinks with link
 // up: nothing to compare, link status only. The verdict is a pure function of the miss counters
-// and link states, so it is recomputed (not stored) after a link change or a restore.
+// (capped at 3) and the link states: only the counters persist between commands (NetState), and
+// the verdict is recomputed after a restore or a link change.
 import { BROADCAST_MAC, buildEthernet, frameSrc } from './codec/index.js';
 import type { Fabric, Port } from './fabric.js';
 

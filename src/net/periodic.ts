@@ -47,15 +47,16 @@ export function startPeriodic(net: Network): void {
 
 function report(net: Network, sw: VSwitch, t: number, change: BeaconChange & { moved: string[] }): void {
   const name = sw.id.replace(/^\w+:/, '');
+  const label = (id: string) => id.replace(/^\w+:/, '');
   for (const u of change.failed) {
-    net.events.push({ t, type: 'teaming.beacon-failed', object: u.id, message: `${u.id} missed ${BEACON_MISS_LIMIT} beacons in a row with its link up: ${name} takes it out of service (R5.9)` });
+    net.events.push({ t, type: 'teaming.beacon-failed', object: u.id, message: `${label(u.id)} missed ${BEACON_MISS_LIMIT} beacons in a row with its link up: ${name} takes it out of service (R5.9)` });
   }
-  for (const u of change.restored) net.events.push({ t, type: 'teaming.beacon-restored', object: u.id, message: `${u.id} hears beacons again: back in service on ${name} (R5.9)` });
+  for (const u of change.restored) net.events.push({ t, type: 'teaming.beacon-restored', object: u.id, message: `${label(u.id)} hears beacons again: back in service on ${name} (R5.9)` });
   if (change.shotgun === true) {
     net.events.push({ t, type: 'teaming.shotgun', object: sw.id, message: `${name}: every uplink misses the others' beacons and none can be singled out — frames go out on all of them ("shotgun", R5.9)` });
   }
   if (change.shotgun === false) net.events.push({ t, type: 'teaming.shotgun-ended', object: sw.id, message: `${name}: beacons tell the uplinks apart again; the shotgun ends (R5.9)` });
-  for (const p of change.moved) net.events.push({ t, type: 'teaming.failover', object: p, message: `${p} moved to another uplink after beacon probing on ${name} changed its verdict (R5.9)` });
+  for (const p of change.moved) net.events.push({ t, type: 'teaming.failover', object: p, message: `${label(p)} moved to another uplink after beacon probing on ${name} changed its verdict (R5.9)` });
 }
 
 function fingerprint(probes: readonly BeaconProbe[]): string {

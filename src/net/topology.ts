@@ -104,7 +104,8 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
     for (const s of h.vswitches) {
       const dev = new VSwitch(s.id, fabric, settings);
       for (const u of s.uplinks) dev.addUplink(nicPort(u, dev), u, nicMac(h, u));
-      if (s.teaming.detection === 'beacon' || s.portgroups.some((pg) => pg.teaming.detection === 'beacon')) dev.enableBeacons(); // R5.9
+      // R5.9: beacons when a port group's (effective) teaming probes with them.
+      if (s.portgroups.some((pg) => pg.teaming.detection === 'beacon')) dev.enableBeacons();
       net.switches.set(s.id, dev);
       for (const pg of s.portgroups) {
         for (const k of pg.vmkernel) {
@@ -135,7 +136,7 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
         switchOfUplink.set(nic.id, p);
         dev.addUplink(p, `uplink${i + 1}`, macToNumber(nic.mac));
       });
-      if (d.teaming.detection === 'beacon' || d.portgroups.some((pg) => pg.teaming.detection === 'beacon')) dev.enableBeacons(); // R5.9
+      if (d.portgroups.some((pg) => pg.teaming.detection === 'beacon')) dev.enableBeacons(); // R5.9
       dvProxy.set(`${d.name}@${m.host}`, dev);
       net.switches.set(dev.id, dev);
     }

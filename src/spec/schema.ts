@@ -378,6 +378,8 @@ export const vm = z.strictObject({
   hardwareVersion: int(4, 21, 'a virtual hardware version').default(13),
   exposeHardwareVirtualization: z.boolean().default(false).meta({ description: 'vhv.enable; needs hardwareVersion ≥ 9' }),
   tools: z.boolean().default(true),
+  pshareSalt: z.string().max(64).optional()
+    .meta({ description: 'sched.mem.pshare.salt: VMs with the same salt share pages (Mem.ShareForceSalting, compute.md §2.4)' }),
   guestArch: z.enum(['x86_64', 'i386']).default('x86_64')
     .meta({ description: 'the guest OS: 64-bit guests need hardware-assisted virtualization (compute.md §4)' }),
   power: z.enum(['on', 'off']).default('on'),
