@@ -196,3 +196,13 @@ test('plan --capacity: what each level needs, and what would not power on — th
   const human = nestlab(['plan', file, '--capacity']);
   assert.match(human.stdout, /would not power on \(1\):\n {2}big on esx1: Insufficient resources/);
 });
+
+test('§11.31 exposing hardware virtualization on a VM with a PCI passthrough device is refused (§4)', () => {
+  const dir = tempDir();
+  const file = join(dir, 'lab.yaml');
+  writeFileSync(file, NESTED({ vhv: true }).replace('    hardwareVersion: 13\n', '    hardwareVersion: 13\n    pciPassthrough: true\n'));
+  const r = nestlab(['validate', file, '--json']);
+  assert.equal(r.code, 1);
+  assert.equal(r.json().errors[0].code, 'passthrough-with-vhv');
+  assert.match(r.json().errors[0].message, /Virtualization is not supported on a virtual machine with a PCI passthrough device/);
+});

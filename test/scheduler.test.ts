@@ -140,3 +140,12 @@ test('§11.16 TPS salting: ShareForceSalting 2 with no salts shares within VMs o
   assert.ok(run(1, []) > intraOnly, 'ShareForceSalting 1, no salts: salt 0 for both, shared');
   assert.ok(run(0, ['x', 'y']) > intraOnly, 'ShareForceSalting 0: shared regardless of salt');
 });
+
+test('§2.6 swap goes to an SSD host cache first, then to the .vswp file', () => {
+  const vms = [vm('v8', { memoryMB: 8192, tools: false, active: 0.05 }), vm('busy', { memoryMB: 16384, active: 0.9 })];
+  const withCache = runPeriod([host({ cacheMB: 1024 })], vms, new Map(), settings, 0, false).vms.get('v8')!;
+  assert.ok(withCache.memory.swappedMB > 1024, 'more swapped than the cache holds');
+  near(withCache.memory.hostCacheMB, 1024, 0.01, 'the cache fills first');
+  const noCache = runPeriod([host()], vms, new Map(), settings, 0, false).vms.get('v8')!;
+  assert.equal(noCache.memory.hostCacheMB, 0);
+});

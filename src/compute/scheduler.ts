@@ -68,7 +68,7 @@ export interface VmState {
 
 export interface VmStats {
   entitlement: { cpuMHz: number; memoryMB: number };
-  memory: { activeMB: number; consumedMB: number; balloonedMB: number; compressedMB: number; swappedMB: number; sharedMB: number; overheadMB: number };
+  memory: { activeMB: number; consumedMB: number; balloonedMB: number; compressedMB: number; swappedMB: number; hostCacheMB: number; sharedMB: number; overheadMB: number };
   cpu: { demandMHz: number; usedMHz: number; readyPercent: number };
 }
 
@@ -252,7 +252,7 @@ export function runPeriod(
         entitlement: { cpuMHz: r2(cpuEnt[i]!), memoryMB: r2(memEnt[i]!) },
         memory: {
           activeMB: r2(active[i]! * v.memoryMB), consumedMB: r2(consumed(i)), balloonedMB: w.balloonedMB, compressedMB: w.compressedMB,
-          swappedMB: w.swappedMB, sharedMB: w.sharedMB, overheadMB: overheads[i]!,
+          swappedMB: w.swappedMB, hostCacheMB: w.cacheSwappedMB, sharedMB: w.sharedMB, overheadMB: overheads[i]!,
         },
         cpu: { demandMHz: r2(demand[i]!), usedMHz: r2(cpuEnt[i]!), readyPercent: demand[i]! > 0 ? r2(Math.max(0, 1 - cpuEnt[i]! / demand[i]!) * 100) : 0 },
       });

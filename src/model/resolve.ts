@@ -504,6 +504,9 @@ class Resolver {
       nics: [], ...(v.role ? { role: v.role } : {}),
       path: outerVm ? [...outerVm.path, v.name] : [host.name, v.name],
     };
+    if (v.exposeHardwareVirtualization && v.pciPassthrough) {
+      this.error('passthrough-with-vhv', 'Virtualization is not supported on a virtual machine with a PCI passthrough device', [...path, 'exposeHardwareVirtualization'], 'remove the passthrough device, or do not expose hardware virtualization');
+    }
     if (v.exposeHardwareVirtualization && v.hardwareVersion < 9) {
       this.error('hardware-version-too-old', `exposeHardwareVirtualization needs virtual hardware version 9 or later; VM "${v.name}" has ${v.hardwareVersion}`, [...path, 'hardwareVersion'], 'set hardwareVersion: 9 or higher');
     }

@@ -377,6 +377,7 @@ export const vm = z.strictObject({
   memory,
   hardwareVersion: int(4, 21, 'a virtual hardware version').default(13),
   exposeHardwareVirtualization: z.boolean().default(false).meta({ description: 'vhv.enable; needs hardwareVersion ≥ 9' }),
+  pciPassthrough: z.boolean().default(false).meta({ description: 'the VM has a PCI passthrough (or vGPU) device; incompatible with exposeHardwareVirtualization (compute.md §4)' }),
   tools: z.boolean().default(true),
   pshareSalt: z.string().max(64).optional()
     .meta({ description: 'sched.mem.pshare.salt: VMs with the same salt share pages (Mem.ShareForceSalting, compute.md §2.4)' }),
