@@ -11,6 +11,8 @@ import { Engine, OperationError, silentProgress, type Progress } from './engine.
 import { powerOff, powerOn, type HostRuntime, type VmRuntime } from './power.js';
 import { advanceNetwork, hasPeriodicNetworkWork } from './network.js';
 import { runDuePeriods } from './stats.js';
+import { runDueTimers } from './timers.js';
+import './features.js';
 
 export interface UpResult {
   lab: string;
@@ -163,10 +165,13 @@ export function advance(store: Store, lab: LabRow, seconds: number): { lab: stri
   return store.transaction(() => {
     // Beacon probing is the network's only periodic work (R5.9): a lab that uses it advances with
     // its network running; others never build the network here (MAC tables age lazily).
+    const target = lab.nowMs + Math.round(seconds * 1000);
     const networked = hasPeriodicNetworkWork(lab);
     if (networked) advanceNetwork(store, lab, seconds * 1000);
     const engine = new Engine(store, lab);
-    if (!networked) engine.advance(seconds * 1000);
+    // Timers (HA detection, restarts …) fire at their own virtual times; in a lab whose network
+    // also advanced (beacon probing) they fire after it, at the end of the interval.
+    runDueTimers(engine, target);
     const samplePeriods = runDuePeriods(engine);
     engine.save();
     return { lab: lab.name, now: engine.nowMs / 1000, samplePeriods };

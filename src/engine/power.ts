@@ -37,6 +37,13 @@ export function findVm(engine: Engine, name: string): string {
   return id;
 }
 
+/** More power-on checks (cluster services register them: VMFS locks, vCenter for static dvPorts). */
+export type PowerOnCheck = (engine: Engine, vm: string, host: string) => OperationError | undefined;
+export const powerOnChecks: PowerOnCheck[] = [];
+/** Told when a VM powered on or off on a host (VMFS locks follow the VM). */
+export type PowerListener = (engine: Engine, vm: string, host: string, state: 'on' | 'off') => void;
+export const powerListeners: PowerListener[] = [];
+
 /** Why a VM cannot power on now, or undefined. */
 function powerOnRefusal(engine: Engine, name: string): OperationError | undefined {
   const rt = engine.runtime<VmRuntime>(vmId(name));
@@ -56,6 +63,10 @@ function powerOnRefusal(engine: Engine, name: string): OperationError | undefine
   if (nested) return new OperationError(nested.code, nested.message, { name, ...nested.details });
   const refused = ledger(engine).check(vmDemand(vm, rt.host, facts.cluster));
   if (refused) return new OperationError(refused.code, refused.message, { name, ...refused.details });
+  for (const check of powerOnChecks) {
+    const e = check(engine, name, rt.host);
+    if (e) return e;
+  }
   return undefined;
 }
 
@@ -71,6 +82,7 @@ export function powerOn(engine: Engine, name: string, reason = 'requested'): VmR
   ledger(engine).add(vmDemand(vm, rt.host, hostFacts(engine, rt.host).cluster));
   engine.setRuntime(id, { power: 'on', poweredOnAtMs: engine.nowMs, powerOns: (rt.powerOns ?? 0) + 1 });
   engine.event('vm.powered-on', id, `${name} powered on on ${rt.host}`, { host: rt.host, reason });
+  for (const l of powerListeners) l(engine, name, rt.host, 'on');
   if (vm.nested !== undefined) bootNestedHost(engine, vm.nested, vm.memoryMB);
   return engine.runtime<VmRuntime>(id);
 }
@@ -106,6 +118,7 @@ export function powerOff(engine: Engine, name: string, reason = 'requested'): Vm
   }
   ledger(engine).remove(vmDemand(vmConfig(engine, name), rt.host, hostFacts(engine, rt.host).cluster));
   engine.setRuntime(id, { power: 'off', poweredOnAtMs: undefined });
+  for (const l of powerListeners) l(engine, name, rt.host, 'off');
   engine.event('vm.powered-off', id, `${name} powered off${reason === 'requested' ? '' : `: ${reason}`}`, { host: rt.host, reason });
   return engine.runtime<VmRuntime>(id);
 }
