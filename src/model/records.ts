@@ -2,7 +2,7 @@
 // (a parent before its children, outer nesting levels before inner ones). Plans diff these
 // records; the store keeps them; `ls` and `show` read them back.
 import type { Cpu } from './cpu.js';
-import type { Host, Inventory, Vm } from './inventory.js';
+import type { Host, Inventory } from './inventory.js';
 
 export interface ObjectRecord {
   id: string;
@@ -62,15 +62,11 @@ export function inventoryRecords(inv: Inventory): ObjectRecord[] {
     for (const p of c.pools) push(p.id, p.kind, p.name, c.id, configOf(p));
   }
   for (const vm of inv.vms.values()) {
-    push(vm.id, vm.kind, vm.name, `host:${vm.host}`, vmConfig(vm));
+    push(vm.id, vm.kind, vm.name, `host:${vm.host}`, configOf(vm, ['nics']));
     for (const n of vm.nics) push(n.id, n.kind, n.name, vm.id, configOf(n));
     const nested = vm.nested === undefined ? undefined : inv.hosts.get(vm.nested);
     if (nested) hostRecords(nested, vm.id);
   }
   for (const l of inv.links) push(l.id, l.kind, l.name, null, configOf(l));
   return out;
-}
-
-function vmConfig(vm: Vm): Record<string, unknown> {
-  return configOf(vm, ['nics']);
 }

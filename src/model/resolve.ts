@@ -5,7 +5,7 @@
 import type { Finding, Path } from '../spec/diagnostics.js';
 import type { AllocationSpec, DvPortgroupSpec, EvcMode, HostSpec, HostSwitchSpec, LabSpec, NestedSpec, SecuritySpec, TeamingSpec, VmSpec } from '../spec/schema.js';
 import { didYouMean } from '../spec/suggest.js';
-import { catalogIds, resolveCpu, type Cpu } from './cpu.js';
+import { catalogIds, resolveCpu, supportsEvcMode, type Cpu } from './cpu.js';
 import {
   DEFAULT_WORKLOAD, defaultReservedMB, defaultTeaming, normalizeEsxiVersion, VDS_SECURITY, VSS_SECURITY, WORKLOAD_PROFILES,
 } from './defaults.js';
@@ -230,7 +230,8 @@ class Resolver {
     if (spec === 'all') return [[min, 4094]];
     const ranges: Array<[number, number]> = [];
     spec.forEach((item, i) => {
-      const [lo, hi] = typeof item === 'number' ? [item, item] : item.split('-').map(Number).concat(Number(item.split('-')[0])).slice(0, 2) as [number, number];
+      const [first, last = first] = typeof item === 'number' ? [item] : item.split('-').map(Number);
+      const [lo, hi] = [first!, last!];
       if (!(lo >= min && hi <= 4094 && lo <= hi)) {
         this.error('invalid-value', `VLAN range "${item}" must lie within ${min}–4094 with low ≤ high`, [...path, i]);
         return;
@@ -501,7 +502,7 @@ class Resolver {
       cpus: v.cpus, memoryMB: v.memory, hardwareVersion: v.hardwareVersion, exposeHardwareVirtualization: v.exposeHardwareVirtualization,
       tools: v.tools, guestArch: v.guestArch, ...(v.pshareSalt !== undefined ? { pshareSalt: v.pshareSalt } : {}), power: v.power, cpuAlloc, memAlloc, workload: workload(v.workload),
       disks: v.disks.map((d) => ({ datastore: d.datastore, sizeMB: d.size, provisioning: d.provisioning, ...(d.linkedCloneOf ? { linkedCloneOf: d.linkedCloneOf } : {}) })),
-      nics: [], ...(v.role ? { role: v.role } : {}),
+      nics: [], ...(v.role ? { role: v.role } : {}), ...(v.ha ? { ha: { restartPriority: v.ha.restartPriority } } : {}),
       path: outerVm ? [...outerVm.path, v.name] : [host.name, v.name],
     };
     if (v.exposeHardwareVirtualization && v.pciPassthrough) {
@@ -546,6 +547,8 @@ class Resolver {
       const h = this.inv.hosts.get(name);
       if (!h) continue;
       if (h.maintenance) { reasons.push(`${name} is in maintenance mode`); continue; }
+      // compute.md §5: a host whose CPU lacks the cluster's EVC mode is refused by the cluster.
+      if (cluster.evc && !supportsEvcMode(h.cpu, cluster.evc).ok) { reasons.push(`${name} is refused by the cluster's EVC mode ${cluster.evc}`); continue; }
       const missing = v.nics.find((n) => !this.hostHasNetwork(h, n.network))?.network;
       if (missing !== undefined) { reasons.push(`${name} has no network "${missing}"`); continue; }
       const ds = v.disks.find((d) => !this.mountedOn(d.datastore, name))?.datastore;
