@@ -7,7 +7,7 @@
 // Scenarios needing what the simulator does not model yet are `test.todo`, naming the missing piece.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildNetwork, type Network } from '../src/net/topology.js';
 import { restore, snapshot } from '../src/net/state.js';
@@ -21,6 +21,7 @@ import { LinuxBridge } from '../src/net/bridge.js';
 import { PhysicalSwitch } from '../src/net/pswitch.js';
 import { BROADCAST_MAC, icmpEchoFrame, ipToNumber, macToNumber } from '../src/net/codec/index.js';
 
+import { nestlab, tempDir } from './helpers.js';
 import { ROOT, lab, MAC, m, FOREIGN, vm, hostLab, type HostLab, nestedLab, portOf, swPort, vswitch, eth, send, watch, tap, record, dropAt, pingOk, advance, S1, UP0, UP1, UP2, PSW_P1 } from './net-helpers.js';
 
 test('§10.1 local known unicast stays on the vSwitch, nothing on vmnic0 (R1.2)', () => {
@@ -821,8 +822,78 @@ test('§10.28 EtherChannel entries persist under the channel\'s name; members mu
   assert.ok(!bad.ok && bad.errors.some((e) => e.code === 'channel-mismatch' && e.path === 'network.switches[0].ports.p2.channel'), 'members of one channel with different modes are refused');
 });
 
-test.todo('§10.29 vMotion RARP: destination host sends RARP, PSW station move (R5.10, R9.7) — not built: vMotion in the data plane and RARP generation');
-test.todo('§10.30 vDS static port binding with vCenter down (R6.2–R6.4) — not built: dvPort binding / vCenter reachability in the data plane');
+// §10.29 and §10.30 need the engine (vMotion, power-on with vCenter down): run through the CLI.
+const VMOTION_LAB = (dvs: boolean) => `lab: s1029
+vcenter: vcsa
+network:
+  switches:
+    - { name: psw, ports: { p1: { mode: trunk, native: 1, allowed: all }, p2: { mode: trunk, native: 1, allowed: all }, p9: { mode: access, vlan: 1 } } }
+  stations:
+    - { name: h, nics: [{ ip: 10.0.0.5/24, connect: psw/p9 }] }
+datastores:
+  - { name: nfs, type: nfs, capacity: 1TB, hosts: [l0a, l0b] }
+hosts:
+  - name: l0a
+    cpu: xeon-e3-1230-v3
+    memory: 32GB
+    nics: [{ name: vmnic0, connect: psw/p1 }${dvs ? ', { name: vmnic1 }' : ''}]
+    switches: [{ name: vSwitch0, uplinks: [vmnic0], portgroups: [{ name: X }, { name: VMK, vmkernel: [{ name: vmk1, ip: 10.0.0.11/24, services: [vmotion] }] }] }]
+  - name: l0b
+    cpu: xeon-e3-1230-v3
+    memory: 32GB
+    nics: [{ name: vmnic0, connect: psw/p2 }]
+    switches: [{ name: vSwitch0, uplinks: [vmnic0], portgroups: [{ name: X }, { name: VMK, vmkernel: [{ name: vmk1, ip: 10.0.0.12/24, services: [vmotion] }] }] }]
+${dvs ? `distributedSwitches:
+  - { name: dvs, members: [{ host: l0a, uplinks: [vmnic1] }], portgroups: [{ name: S, vlan: 5 }, { name: E, vlan: 6, binding: ephemeral }] }
+` : ''}vms:
+  - { name: vcsa, host: l0a, cpus: 2, memory: 8GB, disks: [{ datastore: nfs, size: 20GB }], nics: [{ network: X }] }
+  - { name: a, host: l0a, cpus: 1, memory: 1GB, disks: [{ datastore: nfs, size: 8GB }], nics: [{ network: ${dvs ? 'S' : 'X'}, ip: 10.0.0.50/24 }] }
+${dvs ? `  - { name: b, host: l0a, cpus: 1, memory: 1GB, power: off, nics: [{ network: S }] }
+  - { name: e, host: l0a, cpus: 1, memory: 1GB, power: off, nics: [{ network: E }] }
+` : ''}`;
+
+function cliLab(text: string): string[] {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'lab.yaml'), text);
+  const s = ['--state', join(dir, 'state'), '--json'];
+  const r = nestlab(['up', join(dir, 'lab.yaml'), ...s]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  return s;
+}
+
+test('§10.29 vMotion RARP: L0b sends RARP src mA within 1 s; the PSW entry for mA moves p1 → p2; H → A is delivered at L0b (R5.10, R9.7)', () => {
+  const s = cliLab(VMOTION_LAB(false));
+  assert.equal(nestlab(['ping', 'h', 'a', '--count', '1', ...s]).code, 0);
+  const mA = nestlab(['show', 'a', ...s]).json().nics[0].mac as string;
+  const entry = () => nestlab(['macs', 'psw', ...s]).json().entries.find((e: { mac: string }) => e.mac === mA);
+  assert.equal(entry().port, 'switchport:psw/p1');
+  const r = nestlab(['migrate', 'a', 'l0b', ...s]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(r.json().rarp.macs, [mA]);
+  const moved = entry();
+  assert.equal(moved.port, 'switchport:psw/p2');
+  assert.ok(moved.ageSeconds < 1, 'learned from the RARP, under 1 s ago');
+  const tr = nestlab(['trace', 'h', 'a', ...s]).json();
+  assert.equal(tr.delivered, true);
+  const req = tr.frames.find((f: { kind: string }) => f.kind.startsWith('ICMP echo request'));
+  assert.ok(req.hops.some((x: { device: string; action: string }) => x.device === 'vswitch:l0b/vSwitch0' && x.action === 'forward'), 'through L0b');
+  assert.ok(!req.hops.some((x: { device: string }) => x.device === 'vswitch:l0a/vSwitch0'), 'not to L0a');
+});
+test('§10.30 vDS static port, vCenter down: bound A powers on and keeps its port; a new static binding fails with vSphere\'s message; ephemeral powers on (R6.2–R6.4)', () => {
+  const s = cliLab(VMOTION_LAB(true));
+  const portOfA = () => nestlab(['events', ...s]).json();
+  assert.ok(JSON.stringify(portOfA()).includes('a nic0 bound to dvPort 0 of S'));
+  assert.equal(nestlab(['power', 'off', 'a', ...s]).code, 0);
+  assert.equal(nestlab(['power', 'off', 'vcsa', ...s]).code, 0);
+  assert.equal(nestlab(['power', 'on', 'a', ...s]).code, 0, 'A already holds dvPort 0 (R6.4a)');
+  const b = nestlab(['power', 'on', 'b', ...s]);
+  assert.equal(b.code, 3);
+  assert.equal(b.json().code, 'vcenter-unavailable');
+  assert.match(b.json().message, /^Addition or reconfiguration of network adapters attached to non-ephemeral distributed virtual port groups is not supported/);
+  assert.equal(nestlab(['power', 'on', 'e', ...s]).code, 0, 'ephemeral: the host creates the port (R6.3, R6.4b)');
+  const bindings = JSON.stringify(portOfA());
+  assert.equal(bindings.match(/bound to dvPort/g)?.length, 1, 'A kept port 0; nothing else was bound');
+});
 
 // ================================================================================================
 // §7 nesting

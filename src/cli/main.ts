@@ -8,6 +8,9 @@ import { registerLabCommands } from './lab-commands.js';
 import { registerInventoryCommands } from './inventory-commands.js';
 import { registerOperationCommands } from './operation-commands.js';
 import { registerNetworkCommands } from './network-commands.js';
+import { registerClusterCommands } from './cluster-commands.js';
+import { registerHaCommands } from './ha-commands.js';
+import { registerDrsCommands } from './drs-commands.js';
 import type { Context } from './context.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -35,6 +38,9 @@ export async function main(argv: string[]): Promise<number> {
   registerInventoryCommands(program, context);
   registerOperationCommands(program, context);
   registerNetworkCommands(program, context);
+  registerClusterCommands(program, context);
+  registerHaCommands(program, context);
+  registerDrsCommands(program, context);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -56,7 +62,7 @@ function report(output: Output, e: unknown): number {
   }
   if (e instanceof OperationError) {
     // Unknown names and lab selection are bad input (1); a refused operation is a failure (3).
-    const invalid = ['unknown-vm', 'unknown-lab', 'unknown-object', 'ambiguous-name', 'ambiguous-lab', 'no-lab', 'file-not-found', 'file-too-large', 'file-unreadable', 'unknown-endpoint', 'unknown-port', 'unknown-switch', 'no-ip'];
+    const invalid = ['unknown-vm', 'unknown-lab', 'unknown-object', 'ambiguous-name', 'ambiguous-lab', 'no-lab', 'file-not-found', 'file-too-large', 'file-unreadable', 'unknown-endpoint', 'unknown-port', 'unknown-switch', 'no-ip', 'drs-disabled'];
     output.error(new CliError(e.code, e.message, invalid.includes(e.code) ? EXIT.invalid : EXIT.failed, e.details));
     return invalid.includes(e.code) ? EXIT.invalid : EXIT.failed;
   }

@@ -12,7 +12,9 @@ import { powerOff, powerOn, type HostRuntime, type VmRuntime } from './power.js'
 import { advanceNetwork, hasPeriodicNetworkWork } from './network.js';
 import { runDuePeriods } from './stats.js';
 import { runDueTimers } from './timers.js';
+import { runDueDrs } from './drs.js';
 import './features.js';
+import { admitEvcHosts } from './evc.js';
 
 export interface UpResult {
   lab: string;
@@ -112,6 +114,9 @@ export function up(store: Store, file: string, spec: LabSpec, inventory: Invento
       result.updated.push(d.id);
     }
 
+    // EVC admission (compute.md §5): hosts a cluster refuses stay out of it, before VMs power on.
+    admitEvcHosts(engine);
+
     // Power: off first, then on, outer levels before inner ones (desired order).
     for (const d of desired) {
       if (d.kind !== 'vm' || d.config.power !== 'off' || engine.runtime<VmRuntime>(d.id).power !== 'on') continue;
@@ -161,7 +166,7 @@ export function down(store: Store, name?: string): { lab: string; deleted: numbe
   });
 }
 
-export function advance(store: Store, lab: LabRow, seconds: number): { lab: string; now: number; samplePeriods: number } {
+export function advance(store: Store, lab: LabRow, seconds: number): { lab: string; now: number; samplePeriods: number; drsPasses: number } {
   return store.transaction(() => {
     // Beacon probing is the network's only periodic work (R5.9): a lab that uses it advances with
     // its network running; others never build the network here (MAC tables age lazily).
@@ -174,6 +179,7 @@ export function advance(store: Store, lab: LabRow, seconds: number): { lab: stri
     runDueTimers(engine, target);
     const samplePeriods = runDuePeriods(engine);
     engine.save();
-    return { lab: lab.name, now: engine.nowMs / 1000, samplePeriods };
+    const drsPasses = runDueDrs(store, lab);
+    return { lab: lab.name, now: lab.nowMs / 1000, samplePeriods, drsPasses };
   });
 }

@@ -59,7 +59,7 @@ export function ledger(engine: Engine): Ledger {
           memory: { reservation: c.memory.reservation, expandable: c.memory.expandable ?? true },
         });
       } else if (row.kind === 'vm') {
-        const rt = JSON.parse(row.runtime) as { power?: string; host?: string };
+        const rt = engine.runtime<{ power?: string; host?: string }>(row.id); // live, not the stored string
         if (rt.power === 'on' && rt.host) running.push({ vm: { ...(JSON.parse(row.config) as VmConfig), name: row.name }, host: rt.host });
       }
     }

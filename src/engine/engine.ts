@@ -44,6 +44,7 @@ export class Engine {
   /** rows created in this operation, written once at save() with their final runtime */
   private readonly created = new Set<string>();
   private readonly caches = new Map<string, unknown>();
+  private readonly recentConfigs = new Map<string, unknown>();
   private loaded = false;
 
   constructor(
@@ -129,12 +130,14 @@ export class Engine {
     this.load();
     this.store.updateConfig(this.lab.name, row);
     this.caches.clear();
+    this.recentConfigs.delete(row.id);
     const old = this.rows.get(row.id);
     this.rows.set(row.id, { ...row, runtime: old?.runtime ?? '{}' });
   }
 
   remove(id: string): void {
     this.store.deleteObject(this.lab.name, id);
+    this.recentConfigs.delete(id);
     this.rows.delete(id);
     this.runtimes.delete(id);
     this.dirty.delete(id);
@@ -153,11 +156,25 @@ export class Engine {
   setRuntime(id: string, patch: Runtime): void {
     Object.assign(this.runtime(id), patch);
     this.dirty.add(id);
+    if (id.startsWith('host:')) this.hostChanges++;
   }
 
-  /** The object's configuration, parsed afresh (callers keep what they need, not the whole). */
+  /** Counts host runtime changes in this operation, so views derived from host states know when to rebuild. */
+  hostChanges = 0;
+
+  /**
+   * The object's configuration. A power-on asks for the same VM and host from several checks, so
+   * the last few are kept parsed; the cache stays small (a configuration-maxima `up` would
+   * otherwise hold 40,000 parsed VMs). Callers must not modify what they get.
+   */
   config<T = Record<string, unknown>>(id: string): T {
-    return JSON.parse(this.row(id)?.config ?? '{}') as T;
+    let c = this.recentConfigs.get(id);
+    if (c === undefined) {
+      if (this.recentConfigs.size >= 64) this.recentConfigs.clear();
+      c = JSON.parse(this.row(id)?.config ?? '{}');
+      this.recentConfigs.set(id, c);
+    }
+    return c as T;
   }
 
   /** Write new objects, runtime changes and the lab's counters back to the store. */

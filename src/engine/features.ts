@@ -1,3 +1,4 @@
 // Engine features that register timers or power hooks when loaded. `apply.ts` imports this
 // module so that every command sees them, whatever the command.
-export {};
+import './ha.js';
+import './migrate.js';

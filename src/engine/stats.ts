@@ -38,7 +38,7 @@ function inputs(engine: Engine): { hosts: HostInput[]; vms: VmInput[] } {
   }
   for (const row of engine.allRows()) {
     if (row.kind === 'host') {
-      const rt = JSON.parse(row.runtime) as HostRuntime;
+      const rt = engine.runtime<HostRuntime>(row.id);
       if (rt.state !== 'connected' && rt.state !== 'maintenance') continue;
       const c = JSON.parse(row.config) as { vm?: string; depth: number; memoryMB: number; reservedMB: number; cpu: { cores: number; sockets: number; threads: number; mhz: number } };
       hostRows.push({
@@ -49,7 +49,7 @@ function inputs(engine: Engine): { hosts: HostInput[]; vms: VmInput[] } {
         },
       });
     } else if (row.kind === 'vm') {
-      const rt = JSON.parse(row.runtime) as VmRuntime;
+      const rt = engine.runtime<VmRuntime>(row.id);
       if (rt.power !== 'on') continue;
       const c = JSON.parse(row.config) as { cpus: number; memoryMB: number; tools: boolean; cpuAlloc: Allocation; memAlloc: Allocation; workload: Workload; pool?: string; cluster?: string; nested?: string; pshareSalt?: string };
       const chain: VmInput['pools'] = [];

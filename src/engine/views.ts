@@ -4,6 +4,8 @@ import type { EventRow, LabRow, ObjectRow, Store, TaskRow } from '../store/store
 import { OperationError } from './engine.js';
 import type { HostRuntime, VmRuntime } from './power.js';
 import { portCounters } from './network.js';
+import { vmVisibleFeatures } from '../cluster/evc.js';
+import type { EvcMode } from '../spec/schema.js';
 import type { NetState } from '../net/state.js';
 
 export const LIST_KINDS = {
@@ -121,8 +123,14 @@ export function describeObject(store: Store, lab: LabRow, name: string): Record<
     const rt = runtime as VmRuntime;
     const { host: _declared, path: _path, ...rest } = config;
     const nested = config.nested !== undefined ? describeHost(store, lab, `host:${row.name}`) : undefined;
+    // The CPU the VM sees: fixed at power-on (its start host's CPU under the EVC mode then, §5).
+    const started = rt as VmRuntime & { cpuHost?: string; evcMode?: string | null };
+    const startHost = started.cpuHost === undefined ? undefined : store.object(lab.name, `host:${started.cpuHost}`);
+    const cpu = rt.power === 'on' && startHost
+      ? { evcMode: started.evcMode ?? null, features: vmVisibleFeatures(new Set((parse(startHost.config).cpu as { features: string[] }).features), (started.evcMode ?? undefined) as EvcMode | undefined, config.exposeHardwareVirtualization === true) }
+      : null;
     return {
-      ...base, state: rt.power, host: rt.host, path: vmPath(store, lab, row.name), ...rest,
+      ...base, state: rt.power, host: rt.host, path: vmPath(store, lab, row.name), ...rest, cpu,
       nics: children.filter((c) => c.kind === 'vnic').map((c) => ({ name: c.name, ...parse(c.config), counters: counters(c.id) })),
       ...(nested ? { nested } : {}),
       counters: { powerOns: rt.powerOns ?? 0, resets: rt.resets ?? 0, poweredOnAtS: rt.poweredOnAtMs === undefined ? null : rt.poweredOnAtMs / 1000 },

@@ -207,6 +207,8 @@ export interface Vm extends Base {
   disks: Disk[];
   nics: VmNic[];
   role?: 'vcenter' | 'router';
+  /** vSphere HA per-VM settings, when declared (absent: the cluster default, restart priority medium, compute.md §8) */
+  ha?: { restartPriority: 'high' | 'medium' | 'low' | 'disabled'; vmMonitoring: 'disabled' | 'default' | 'high' | 'medium' | 'low' };
   /** the name of the nested host this VM runs, if it is a hypervisor */
   nested?: string;
   /** the nesting chain of host names down to this VM: ["esx1", "nested-esx-1", "web-1"] */

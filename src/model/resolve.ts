@@ -502,7 +502,7 @@ class Resolver {
       cpus: v.cpus, memoryMB: v.memory, hardwareVersion: v.hardwareVersion, exposeHardwareVirtualization: v.exposeHardwareVirtualization,
       tools: v.tools, guestArch: v.guestArch, ...(v.pshareSalt !== undefined ? { pshareSalt: v.pshareSalt } : {}), power: v.power, cpuAlloc, memAlloc, workload: workload(v.workload),
       disks: v.disks.map((d) => ({ datastore: d.datastore, sizeMB: d.size, provisioning: d.provisioning, ...(d.linkedCloneOf ? { linkedCloneOf: d.linkedCloneOf } : {}) })),
-      nics: [], ...(v.role ? { role: v.role } : {}), ...(v.ha ? { ha: { restartPriority: v.ha.restartPriority } } : {}),
+      nics: [], ...(v.role ? { role: v.role } : {}), ...(v.ha ? { ha: { restartPriority: v.ha.restartPriority, vmMonitoring: v.ha.vmMonitoring } } : {}),
       path: outerVm ? [...outerVm.path, v.name] : [host.name, v.name],
     };
     if (v.exposeHardwareVirtualization && v.pciPassthrough) {

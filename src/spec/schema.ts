@@ -390,6 +390,12 @@ export const vm = z.strictObject({
   nics: z.array(vmNic).default([]),
   nested: nested.optional(),
   role: z.enum(['vcenter', 'router']).optional(),
+  ha: z.strictObject({
+    restartPriority: z.enum(['high', 'medium', 'low', 'disabled']).default('medium')
+      .meta({ description: 'vSphere HA restart priority: high, then medium, then low restart first; disabled never restarts (compute.md §8)' }),
+    vmMonitoring: z.enum(['disabled', 'default', 'high', 'medium', 'low']).default('disabled')
+      .meta({ description: 'VM monitoring: reset the VM when its VMware Tools heartbeats stop and it does no I/O; default 30 s interval, 3 resets, no window; high/medium/low presets (compute.md §8)' }),
+  }).optional(),
 });
 
 const settings = z.strictObject({

@@ -1,0 +1,81 @@
+// Host failures and vSphere HA: `fail HOST [--isolate]`, `recover HOST`, `ha CLUSTER`
+// (spec/cli.md; spec/compute.md §8, §9). Thin: parse, call engine/ha.ts, print.
+import type { Command } from 'commander';
+import { Engine } from '../engine/engine.js';
+import '../engine/features.js';
+import { failHost, hangVm, haStatus, recoverHost } from '../engine/ha.js';
+import { withLab, type Context } from './context.js';
+import { out } from './output.js';
+
+export function registerHaCommands(program: Command, context: (cmd: Command) => Context): void {
+  program
+    .command('fail')
+    .description('power loss of a host, physical or nested: everything running on it (and nested in it) stops without releasing its VMFS locks; HA clusters react as virtual time advances. --isolate: the host loses only its management network (keeps its storage)')
+    .argument('<host>', 'the host')
+    .option('--isolate', 'isolate the host from the management network instead (HA isolation, compute.md §8)')
+    .action((host: string, o: { isolate?: boolean }, cmd: Command) => {
+      const ctx = context(cmd);
+      withLab(ctx, ({ store, lab }) => {
+        const result = store.transaction(() => {
+          const engine = new Engine(store, lab);
+          const r = failHost(engine, host, { isolate: o.isolate === true });
+          engine.save();
+          return r;
+        });
+        ctx.out.result(result, () => {
+          const lines = [result.isolated
+            ? `${host}: ${out.red('isolated')} at T+${result.at}s (management network lost, storage kept)`
+            : `${host}: ${out.red('failed')} at T+${result.at}s; down: ${result.hostsDown.join(', ')}${result.vmsDown.length > 0 ? `; VMs stopped: ${result.vmsDown.join(', ')}` : ''}`];
+          for (const h of result.ha) lines.push(`  HA ${h.cluster}: ${h.event} ${h.host} at T+${h.at}s (run \`nestlab advance\`)`);
+          return lines.join('\n');
+        });
+      });
+    });
+
+  program
+    .command('recover')
+    .description('a failed host gets power back (VMs not restarted elsewhere stay off), or an isolated host its network')
+    .argument('<host>', 'the host')
+    .action((host: string, _o, cmd: Command) => {
+      const ctx = context(cmd);
+      withLab(ctx, ({ store, lab }) => {
+        const result = store.transaction(() => {
+          const engine = new Engine(store, lab);
+          const r = recoverHost(engine, host);
+          engine.save();
+          return r;
+        });
+        ctx.out.result(result, () => `${host}: ${result.state}${result.stayedOff.length > 0 ? `; still off: ${result.stayedOff.join(', ')}` : ''}`);
+      });
+    });
+
+  program
+    .command('ha')
+    .description('vSphere HA of a cluster: hosts, admission control (slot size and slots, failover capacity, percentages)')
+    .argument('<cluster>', 'the cluster')
+    .action((cluster: string, _o, cmd: Command) => {
+      const ctx = context(cmd);
+      withLab(ctx, ({ store, lab }) => {
+        const result = store.transaction(() => haStatus(new Engine(store, lab), cluster));
+        ctx.out.result(result, () => JSON.stringify(result, null, 2));
+      });
+    });
+
+  program
+    .command('hang')
+    .description('a guest hangs: its VMware Tools heartbeats stop (HA VM monitoring resets it, compute.md §8); --io: it still does disk/network I/O')
+    .argument('<vm>', 'the VM')
+    .option('--io', 'the hung guest still does disk/network I/O (VM monitoring does not reset it)')
+    .action((vm: string, o: { io?: boolean }, cmd: Command) => {
+      const ctx = context(cmd);
+      withLab(ctx, ({ store, lab }) => {
+        const result = store.transaction(() => {
+          const engine = new Engine(store, lab);
+          const r = hangVm(engine, vm, { io: o.io === true });
+          engine.save();
+          return r;
+        });
+        ctx.out.result(result, () => `${vm}: hung at T+${result.at}s; ${result.checkAt !== undefined ? `VM monitoring (${result.monitoring}) checks it at T+${result.checkAt}s` : 'not monitored by vSphere HA'}`);
+      });
+    });
+}

@@ -1,0 +1,175 @@
+// DRS (spec/compute.md §7): host loads as entitlement over capacity, the load-imbalance metric
+// (population standard deviation of host loads) and its priority, mandatory (priority 1) moves
+// for hosts in maintenance and broken rules, and greedy balancing moves while the imbalance's
+// priority is within the migration threshold. Must rules are never violated; should rules are
+// honoured by balancing; VM-VM affinity and anti-affinity too.
+
+export interface DrsHost {
+  name: string;
+  cpuMHz: number;
+  memoryMB: number;
+  /** entering or in maintenance mode: its VMs must leave (priority 1) */
+  maintenance: boolean;
+}
+
+export interface DrsVm {
+  name: string;
+  host: string;
+  cpuMHz: number;
+  memoryMB: number;
+  /** reservation + overhead this VM needs unreserved on a target (admission control) */
+  reserveMemoryMB: number;
+  reserveCpuMHz: number;
+}
+
+export interface DrsRule {
+  name: string;
+  type: 'vm-host-must' | 'vm-host-should' | 'vm-affinity' | 'vm-anti-affinity';
+  vms: string[];
+  hosts: string[];
+}
+
+export interface Recommendation {
+  vm: string;
+  from: string;
+  to: string;
+  priority: number;
+  reason: string;
+}
+
+export interface DrsResult {
+  imbalance: number;
+  priority: number;
+  /** the target host load standard deviation at this threshold */
+  target: number;
+  recommendations: Recommendation[];
+  /** VMs that must move but cannot (a must rule, no capacity): maintenance mode waits on them */
+  stuck: Array<{ vm: string; reason: string }>;
+}
+
+export interface DrsInput {
+  hosts: DrsHost[];
+  vms: DrsVm[];
+  rules: DrsRule[];
+  threshold: number;
+  /** can this VM run on that host at all (datastores, networks, CPU compatibility)? */
+  compatible: (vm: string, host: string) => boolean;
+  /** reservations already held on each host, to check a move against admission control */
+  reserved: (host: string) => { memoryMB: number; cpuMHz: number };
+  /** unreserved capacity of a host for VMs */
+  capacity: (host: string) => { memoryMB: number; cpuMHz: number };
+  /** at most this many balancing moves per pass */
+  maxMoves?: number;
+}
+
+const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
+
+/** Population standard deviation of host loads, the larger of CPU and memory (KB 1007485). */
+export function imbalance(hosts: readonly DrsHost[], placement: ReadonlyMap<string, string>, vms: readonly DrsVm[]): number {
+  const live = hosts.filter((h) => !h.maintenance);
+  if (live.length < 2) return 0;
+  const sd = (load: (h: DrsHost) => number) => {
+    const loads = live.map(load);
+    const mean = loads.reduce((a, b) => a + b, 0) / loads.length;
+    return Math.sqrt(loads.reduce((a, b) => a + (b - mean) ** 2, 0) / loads.length);
+  };
+  const sum = (h: DrsHost, r: 'cpuMHz' | 'memoryMB') => vms.reduce((a, v) => a + (placement.get(v.name) === h.name ? v[r] : 0), 0);
+  return Math.max(sd((h) => sum(h, 'cpuMHz') / h.cpuMHz), sd((h) => sum(h, 'memoryMB') / h.memoryMB));
+}
+
+/** priority = 6 − ceil(imbalance · √N / 0.1), clamped to 2–5 for balancing moves (§7 [I]). */
+export function priorityOf(lim: number, hostCount: number): number {
+  if (lim <= 0) return 5;
+  return Math.min(5, Math.max(2, 6 - Math.ceil((lim * Math.sqrt(hostCount)) / 0.1 - 1e-9)));
+}
+
+export function drsPass(input: DrsInput): DrsResult {
+  const placement = new Map(input.vms.map((v) => [v.name, v.host]));
+  const hosts = new Map(input.hosts.map((h) => [h.name, h]));
+  const live = input.hosts.filter((h) => !h.maintenance);
+  const n = live.length;
+  const extra = new Map<string, { memoryMB: number; cpuMHz: number }>();
+  const recommendations: Recommendation[] = [];
+  const stuck: DrsResult['stuck'] = [];
+
+  const fits = (vm: DrsVm, host: string) => {
+    const held = input.reserved(host);
+    const more = extra.get(host) ?? { memoryMB: 0, cpuMHz: 0 };
+    const cap = input.capacity(host);
+    return held.memoryMB + more.memoryMB + vm.reserveMemoryMB <= cap.memoryMB + 1e-9 && held.cpuMHz + more.cpuMHz + vm.reserveCpuMHz <= cap.cpuMHz + 1e-9;
+  };
+  const allowed = (vm: DrsVm, host: string, honourShould: boolean): string | undefined => {
+    if (hosts.get(host)?.maintenance) return `${host} is in maintenance mode`;
+    if (!input.compatible(vm.name, host)) return `${vm.name} cannot run on ${host} (storage, network or CPU)`;
+    for (const r of input.rules) {
+      if (!r.vms.includes(vm.name)) continue;
+      if ((r.type === 'vm-host-must' || (honourShould && r.type === 'vm-host-should')) && !r.hosts.includes(host)) return `rule ${r.name} (${r.type}) keeps ${vm.name} on ${r.hosts.join(', ')}`;
+      const others = r.vms.filter((o) => o !== vm.name).map((o) => placement.get(o));
+      if (r.type === 'vm-anti-affinity' && others.includes(host)) return `rule ${r.name} (vm-anti-affinity) keeps ${vm.name} apart from ${r.vms.filter((o) => o !== vm.name).join(', ')}`;
+      if (r.type === 'vm-affinity' && others.some((o) => o !== undefined && o !== host)) return `rule ${r.name} (vm-affinity) keeps ${vm.name} with ${r.vms.filter((o) => o !== vm.name).join(', ')}`;
+    }
+    if (!fits(vm, host)) return `${host} has not enough unreserved capacity for ${vm.name}`;
+    return undefined;
+  };
+  const move = (vm: DrsVm, to: string, priority: number, reason: string) => {
+    const from = placement.get(vm.name)!;
+    recommendations.push({ vm: vm.name, from, to, priority, reason });
+    placement.set(vm.name, to);
+    const e = extra.get(to) ?? { memoryMB: 0, cpuMHz: 0 };
+    extra.set(to, { memoryMB: e.memoryMB + vm.reserveMemoryMB, cpuMHz: e.cpuMHz + vm.reserveCpuMHz });
+  };
+  const loadOf = (host: string) => {
+    const h = hosts.get(host)!;
+    let cpu = 0;
+    let mem = 0;
+    for (const v of input.vms) if (placement.get(v.name) === host) { cpu += v.cpuMHz; mem += v.memoryMB; }
+    return Math.max(cpu / h.cpuMHz, mem / h.memoryMB);
+  };
+
+  // Priority 1: VMs on hosts in maintenance, and VMs breaking a must rule, must move (§7).
+  for (const vm of input.vms) {
+    const here = hosts.get(vm.host);
+    const mustRule = input.rules.find((r) => r.type === 'vm-host-must' && r.vms.includes(vm.name) && !r.hosts.includes(vm.host));
+    if (!here?.maintenance && !mustRule) continue;
+    if (here?.maintenance && input.rules.some((r) => r.type === 'vm-host-must' && r.vms.includes(vm.name) && r.hosts.includes(vm.host) && r.hosts.every((h) => h === vm.host || hosts.get(h)?.maintenance))) {
+      stuck.push({ vm: vm.name, reason: `a must rule keeps ${vm.name} on ${vm.host}: DRS never violates a must rule (§7)` });
+      continue;
+    }
+    const targets = live.map((h) => h.name).filter((h) => h !== vm.host).sort((a, b) => loadOf(a) - loadOf(b) || (a < b ? -1 : 1));
+    const to = targets.find((h) => allowed(vm, h, false) === undefined);
+    if (to === undefined) stuck.push({ vm: vm.name, reason: targets.length ? allowed(vm, targets[0]!, false)! : 'no other host is available' });
+    else move(vm, to, 1, here?.maintenance ? `${vm.host} is entering maintenance mode` : `rule ${mustRule!.name} requires ${mustRule!.hosts.join(', ')}`);
+  }
+
+  // Balancing: while the imbalance's priority is within the threshold, take the best single move.
+  const limit = input.maxMoves ?? 8;
+  let lim = imbalance(input.hosts, placement, input.vms);
+  for (let k = 0; k < limit && n >= 2; k++) {
+    const p = priorityOf(lim, n);
+    if (p > input.threshold) break;
+    let best: { vm: DrsVm; to: string; after: number } | undefined;
+    const ordered = [...live].sort((a, b) => loadOf(b.name) - loadOf(a.name));
+    const source = ordered[0]!.name;
+    for (const vm of input.vms) {
+      if (placement.get(vm.name) !== source) continue;
+      for (const h of ordered.slice(1).reverse()) {
+        if (allowed(vm, h.name, true) !== undefined) continue;
+        placement.set(vm.name, h.name);
+        const after = imbalance(input.hosts, placement, input.vms);
+        placement.set(vm.name, source);
+        if (after < lim - 1e-9 && (!best || after < best.after - 1e-12)) best = { vm, to: h.name, after };
+      }
+    }
+    if (!best) break;
+    move(best.vm, best.to, p, `load balancing: host load standard deviation ${r4(lim)} → ${r4(best.after)}`);
+    lim = best.after;
+  }
+  const current = imbalance(input.hosts, new Map(input.vms.map((v) => [v.name, v.host])), input.vms);
+  return {
+    imbalance: r4(current),
+    priority: priorityOf(current, n),
+    target: n >= 2 ? r4(((5 - input.threshold) * 0.1) / Math.sqrt(n)) : 0,
+    recommendations,
+    stuck,
+  };
+}

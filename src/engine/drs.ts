@@ -1,0 +1,153 @@
+// DRS and maintenance mode in the engine (spec/compute.md §7): a DRS pass over a cluster reads
+// host capacities, the VMs' entitlements from the scheduler, their reservations, the cluster's
+// rules and what each host can run; recommendations are applied with vMotion when the cluster is
+// fully automated (or when maintenance mode evacuates a host). DRS needs vCenter.
+import { drsPass, type DrsResult } from '../cluster/drs.js';
+import { vmDemand } from '../compute/admission.js';
+import type { Inventory } from '../model/inventory.js';
+import { resolveLab } from '../model/resolve.js';
+import type { LabSpec } from '../spec/schema.js';
+import type { LabRow, Store } from '../store/store.js';
+import { resolveContext } from './apply.js';
+import { ledger } from './compute.js';
+import { Engine, OperationError } from './engine.js';
+import { migrate } from './migrate.js';
+import type { HostRuntime, VmRuntime } from './power.js';
+import { currentStats } from './stats.js';
+import { requireVcenter, vcenterNow } from './vcenter.js';
+
+export interface DrsReport extends DrsResult {
+  cluster: string;
+  automation: string;
+  threshold: number;
+  applied: Array<{ vm: string; from: string; to: string; ok: boolean; error?: Record<string, unknown> }>;
+}
+
+function inventoryOf(store: Store, lab: LabRow): Inventory {
+  return resolveLab(JSON.parse(lab.spec) as LabSpec, resolveContext(store, lab.name)).inventory;
+}
+
+/** One DRS pass over `cluster`, with `maintenance` hosts treated as entering maintenance mode. */
+function pass(store: Store, lab: LabRow, cluster: string, maintenance: ReadonlySet<string>): { result: DrsResult; automation: string; threshold: number } {
+  const engine = new Engine(store, lab);
+  requireVcenter(engine, `DRS in cluster ${cluster}`);
+  const inv = inventoryOf(store, lab);
+  const c = inv.clusters.get(cluster);
+  if (!c) throw new OperationError('unknown-object', `no cluster named "${cluster}"`, { cluster });
+  const stats = currentStats(engine);
+  const l = ledger(engine);
+  const hosts = c.hosts.filter((h) => {
+    const rt = engine.runtime<HostRuntime>(`host:${h}`);
+    return rt.state === 'connected' || rt.state === 'maintenance';
+  });
+  const capacity = new Map(hosts.map((h) => {
+    const host = inv.hosts.get(h)!;
+    return [h, { memoryMB: host.memoryMB - host.reservedMB, cpuMHz: host.cpu.cores * host.cpu.sockets * host.cpu.mhz }] as const;
+  }));
+  const vms = [...inv.vms.values()].flatMap((v) => {
+    const rt = engine.runtime<VmRuntime>(v.id);
+    if (rt.power !== 'on' || !hosts.includes(rt.host)) return [];
+    const s = stats.vms.get(v.name);
+    const d = vmDemand(v, rt.host, cluster);
+    return [{ name: v.name, host: rt.host, cpuMHz: s?.entitlement.cpuMHz ?? 0, memoryMB: s?.entitlement.memoryMB ?? v.memoryMB, reserveMemoryMB: d.memoryMB, reserveCpuMHz: d.cpuMHz }];
+  });
+  const compatible = (vm: string, host: string) => {
+    const v = inv.vms.get(vm)!;
+    const h = inv.hosts.get(host)!;
+    const networks = new Set([...h.vswitches.flatMap((s) => s.portgroups.map((p) => p.name)), ...h.bridges.map((b) => b.name),
+      ...[...inv.dvswitches.values()].filter((d) => d.members.some((m) => m.host === host)).flatMap((d) => d.portgroups.map((p) => p.name))]);
+    return v.disks.every((d) => h.datastores.includes(d.datastore)) && v.nics.every((n) => networks.has(n.network.name));
+  };
+  const result = drsPass({
+    hosts: hosts.map((h) => ({ name: h, ...capacity.get(h)!, maintenance: maintenance.has(h) || engine.runtime<HostRuntime>(`host:${h}`).state === 'maintenance' })),
+    vms, rules: c.rules, threshold: c.drs.threshold, compatible,
+    reserved: (h) => l.hostReserved(h), capacity: (h) => capacity.get(h)!,
+  });
+  return { result, automation: c.drs.automation, threshold: c.drs.threshold };
+}
+
+function apply(store: Store, lab: LabRow, recs: DrsResult['recommendations']): DrsReport['applied'] {
+  return recs.map((r) => {
+    const outcome = migrate(store, lab, r.vm, r.to);
+    return { vm: r.vm, from: r.from, to: r.to, ok: outcome.ok, ...(outcome.ok ? {} : { error: outcome.error!.toJSON() }) };
+  });
+}
+
+/** `nestlab drs [CLUSTER]`: recommendations, applied when the cluster is fully automated. */
+export function drs(store: Store, lab: LabRow, cluster?: string): DrsReport[] {
+  return store.transaction(() => {
+    const inv = inventoryOf(store, lab);
+    const names = cluster !== undefined ? [cluster] : [...inv.clusters.values()].filter((c) => c.drs.enabled).map((c) => c.name);
+    return names.map((name) => {
+      const c = inv.clusters.get(name);
+      if (!c) throw new OperationError('unknown-object', `no cluster named "${name}"`, { cluster: name });
+      if (!c.drs.enabled) throw new OperationError('drs-disabled', `DRS is not enabled in cluster ${name}`, { cluster: name });
+      const { result, automation, threshold } = pass(store, lab, name, new Set());
+      const applied = automation === 'fully-automated' ? apply(store, lab, result.recommendations) : [];
+      return { cluster: name, automation, threshold, ...result, applied };
+    });
+  });
+}
+
+/** DRS runs every 5 minutes (§7); fully automated clusters apply their moves as time passes. */
+const DRS_PERIOD_MS = 5 * 60 * 1000;
+
+/** Called by `advance`: a DRS pass per fully automated cluster for each period that fell due. */
+export function runDueDrs(store: Store, lab: LabRow): number {
+  const inv = inventoryOf(store, lab);
+  const auto = [...inv.clusters.values()].filter((c) => c.drs.enabled && c.drs.automation === 'fully-automated');
+  const last = Number(store.labState(lab.name, 'drs') ?? 0);
+  const due = Math.floor((lab.nowMs - last) / DRS_PERIOD_MS);
+  if (due <= 0 || auto.length === 0) return 0;
+  store.putLabState(lab.name, 'drs', String(last + due * DRS_PERIOD_MS));
+  if (!vcenterNow(new Engine(store, lab)).up) return 0; // no vCenter, no DRS
+  for (const c of auto) {
+    const { result } = pass(store, lab, c.name, new Set());
+    apply(store, lab, result.recommendations);
+  }
+  return 1;
+}
+
+/** Enter maintenance mode: DRS evacuates the powered-on VMs (priority 1), or nothing changes. */
+export function enterMaintenance(store: Store, lab: LabRow, host: string): { host: string; state: string; evacuated: DrsReport['applied'] } {
+  return store.transaction(() => {
+    const engine = new Engine(store, lab);
+    if (!engine.row(`host:${host}`)) throw new OperationError('unknown-object', `no host named "${host}"`, { host });
+    const rt = engine.runtime<HostRuntime>(`host:${host}`);
+    if (rt.state === 'maintenance') return { host, state: 'maintenance', evacuated: [] };
+    if (rt.state !== 'connected') throw new OperationError('host-not-running', `host ${host} is ${rt.state}`, { host });
+    const cluster = (engine.config<{ cluster?: string }>(`host:${host}`)).cluster;
+    const running = [...engine.allRows()].filter((r) => r.kind === 'vm' && engine.runtime<VmRuntime>(r.id).power === 'on' && engine.runtime<VmRuntime>(r.id).host === host).map((r) => r.name);
+    let evacuated: DrsReport['applied'] = [];
+    if (running.length) {
+      if (cluster === undefined) throw new OperationError('maintenance-blocked', `host ${host} runs ${running.join(', ')} and is in no cluster: power them off or move them first`, { host, vms: running });
+      const { result } = pass(store, lab, cluster, new Set([host]));
+      const mine = result.recommendations.filter((r) => r.priority === 1 && r.from === host);
+      const blocked = result.stuck.filter((s) => running.includes(s.vm));
+      if (blocked.length) {
+        throw new OperationError('maintenance-blocked', `host ${host} cannot enter maintenance mode: ${blocked.map((b) => `${b.vm}: ${b.reason}`).join('; ')}`, { host, blocked });
+      }
+      evacuated = apply(store, lab, mine);
+      const failed = evacuated.filter((e) => !e.ok);
+      if (failed.length) throw new OperationError('maintenance-blocked', `evacuating ${host} failed: ${failed.map((f) => `${f.vm}: ${String(f.error?.message)}`).join('; ')}`, { host, failed });
+    }
+    const after = new Engine(store, lab);
+    after.setRuntime(`host:${host}`, { state: 'maintenance' });
+    after.event('host.entered-maintenance', `host:${host}`, `${host} entered maintenance mode${evacuated.length ? ` after DRS moved ${evacuated.map((e) => e.vm).join(', ')}` : ''}`);
+    after.save();
+    return { host, state: 'maintenance', evacuated };
+  });
+}
+
+export function exitMaintenance(store: Store, lab: LabRow, host: string): { host: string; state: string } {
+  return store.transaction(() => {
+    const engine = new Engine(store, lab);
+    if (!engine.row(`host:${host}`)) throw new OperationError('unknown-object', `no host named "${host}"`, { host });
+    if (engine.runtime<HostRuntime>(`host:${host}`).state === 'maintenance') {
+      engine.setRuntime(`host:${host}`, { state: 'connected' });
+      engine.event('host.exited-maintenance', `host:${host}`, `${host} exited maintenance mode`);
+      engine.save();
+    }
+    return { host, state: engine.runtime<HostRuntime>(`host:${host}`).state };
+  });
+}
