@@ -77,6 +77,20 @@ export function imbalance(hosts: readonly DrsHost[], placement: ReadonlyMap<stri
   return Math.max(sd((h) => sum(h, 'cpuMHz') / h.cpuMHz), sd((h) => sum(h, 'memoryMB') / h.memoryMB));
 }
 
+/** The same metric from per-host sums (what a pass keeps while it tries moves). */
+function imbalanceOfSums(live: readonly DrsHost[], sums: ReadonlyMap<string, { cpu: number; mem: number }>): number {
+  if (live.length < 2) return 0;
+  const sd = (f: (h: DrsHost) => number) => {
+    let sum = 0;
+    for (const h of live) sum += f(h);
+    const mean = sum / live.length;
+    let sq = 0;
+    for (const h of live) sq += (f(h) - mean) ** 2;
+    return Math.sqrt(sq / live.length);
+  };
+  return Math.max(sd((h) => sums.get(h.name)!.cpu / h.cpuMHz), sd((h) => sums.get(h.name)!.mem / h.memoryMB));
+}
+
 /** priority = 6 − ceil(imbalance · √N / 0.1), clamped to 2–5 for balancing moves (§7 [I]). */
 export function priorityOf(lim: number, hostCount: number): number {
   if (lim <= 0) return 5;
@@ -115,16 +129,25 @@ export function drsPass(input: DrsInput): DrsResult {
     const from = placement.get(vm.name)!;
     recommendations.push({ vm: vm.name, from, to, priority, reason });
     placement.set(vm.name, to);
+    shift(vm, from, to);
     const e = extra.get(to) ?? { memoryMB: 0, cpuMHz: 0 };
     extra.set(to, { memoryMB: e.memoryMB + vm.reserveMemoryMB, cpuMHz: e.cpuMHz + vm.reserveCpuMHz });
   };
+  // Per-host sums of entitlements, kept in step with every (tentative) move: O(hosts) per evaluation.
+  const sums = new Map(input.hosts.map((h) => [h.name, { cpu: 0, mem: 0 }]));
+  for (const v of input.vms) { const t = sums.get(v.host); if (t) { t.cpu += v.cpuMHz; t.mem += v.memoryMB; } }
+  const shift = (vm: DrsVm, from: string, to: string) => {
+    const a = sums.get(from)!;
+    const b = sums.get(to)!;
+    a.cpu -= vm.cpuMHz; a.mem -= vm.memoryMB;
+    b.cpu += vm.cpuMHz; b.mem += vm.memoryMB;
+  };
   const loadOf = (host: string) => {
     const h = hosts.get(host)!;
-    let cpu = 0;
-    let mem = 0;
-    for (const v of input.vms) if (placement.get(v.name) === host) { cpu += v.cpuMHz; mem += v.memoryMB; }
-    return Math.max(cpu / h.cpuMHz, mem / h.memoryMB);
+    const t = sums.get(host)!;
+    return Math.max(t.cpu / h.cpuMHz, t.mem / h.memoryMB);
   };
+  const currentImbalance = () => imbalanceOfSums(live, sums);
 
   // Priority 1: VMs on hosts in maintenance, and VMs breaking a must rule, must move (§7).
   for (const vm of input.vms) {
@@ -143,7 +166,7 @@ export function drsPass(input: DrsInput): DrsResult {
 
   // Balancing: while the imbalance's priority is within the threshold, take the best single move.
   const limit = input.maxMoves ?? 8;
-  let lim = imbalance(input.hosts, placement, input.vms);
+  let lim = currentImbalance();
   for (let k = 0; k < limit && n >= 2; k++) {
     const p = priorityOf(lim, n);
     if (p > input.threshold) break;
@@ -154,9 +177,9 @@ export function drsPass(input: DrsInput): DrsResult {
       if (placement.get(vm.name) !== source) continue;
       for (const h of ordered.slice(1).reverse()) {
         if (allowed(vm, h.name, true) !== undefined) continue;
-        placement.set(vm.name, h.name);
-        const after = imbalance(input.hosts, placement, input.vms);
-        placement.set(vm.name, source);
+        shift(vm, source, h.name);
+        const after = currentImbalance();
+        shift(vm, h.name, source);
         if (after < lim - 1e-9 && (!best || after < best.after - 1e-12)) best = { vm, to: h.name, after };
       }
     }
@@ -165,6 +188,7 @@ export function drsPass(input: DrsInput): DrsResult {
     lim = best.after;
   }
   const current = imbalance(input.hosts, new Map(input.vms.map((v) => [v.name, v.host])), input.vms);
+
   return {
     imbalance: r4(current),
     priority: priorityOf(current, n),
