@@ -14,7 +14,8 @@ const only = process.argv[2];
 interface Measured { code: number; wallMs: number; maxRssKB: number }
 
 function measure(args: string[]): Measured {
-  const r = spawnSync(process.execPath, [MEASURE, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  // The same V8 flag as bin/nestlab.js's interpreter line.
+  const r = spawnSync(process.execPath, ['--max-semi-space-size=4', MEASURE, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
   const line = r.stderr.trim().split('\n').pop() ?? '{}';
   return JSON.parse(line) as Measured;
 }
