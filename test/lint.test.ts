@@ -6,7 +6,8 @@ import { parseLabText } from '../src/spec/parse.js';
 import { resolveLab } from '../src/model/resolve.js';
 import type { Inventory } from '../src/model/inventory.js';
 import type { Finding, Path } from '../src/spec/diagnostics.js';
-import { LINT_RULES, lint, vmOverheadMB } from '../src/lint/index.js';
+import { LINT_RULES, lint } from '../src/lint/index.js';
+import { overheadMB as vmOverheadMB } from '../src/compute/overhead.js';
 
 function inventoryOf(text: string): Inventory {
   const parsed = parseLabText(text);

@@ -66,15 +66,12 @@ const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
 /** Population standard deviation of host loads, the larger of CPU and memory (KB 1007485). */
 export function imbalance(hosts: readonly DrsHost[], placement: ReadonlyMap<string, string>, vms: readonly DrsVm[]): number {
-  const live = hosts.filter((h) => !h.maintenance);
-  if (live.length < 2) return 0;
-  const sd = (load: (h: DrsHost) => number) => {
-    const loads = live.map(load);
-    const mean = loads.reduce((a, b) => a + b, 0) / loads.length;
-    return Math.sqrt(loads.reduce((a, b) => a + (b - mean) ** 2, 0) / loads.length);
-  };
-  const sum = (h: DrsHost, r: 'cpuMHz' | 'memoryMB') => vms.reduce((a, v) => a + (placement.get(v.name) === h.name ? v[r] : 0), 0);
-  return Math.max(sd((h) => sum(h, 'cpuMHz') / h.cpuMHz), sd((h) => sum(h, 'memoryMB') / h.memoryMB));
+  const sums = new Map(hosts.map((h) => [h.name, { cpu: 0, mem: 0 }]));
+  for (const v of vms) {
+    const t = sums.get(placement.get(v.name) ?? v.host);
+    if (t) { t.cpu += v.cpuMHz; t.mem += v.memoryMB; }
+  }
+  return imbalanceOfSums(hosts.filter((h) => !h.maintenance), sums);
 }
 
 /** The same metric from per-host sums (what a pass keeps while it tries moves). */
@@ -187,8 +184,7 @@ export function drsPass(input: DrsInput): DrsResult {
     move(best.vm, best.to, p, `load balancing: host load standard deviation ${r4(lim)} → ${r4(best.after)}`);
     lim = best.after;
   }
-  const current = imbalance(input.hosts, new Map(input.vms.map((v) => [v.name, v.host])), input.vms);
-
+  const current = imbalance(input.hosts, new Map(), input.vms);
   return {
     imbalance: r4(current),
     priority: priorityOf(current, n),

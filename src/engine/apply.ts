@@ -3,7 +3,7 @@
 // and logs nothing.
 import type { Inventory } from '../model/inventory.js';
 import { inventoryRecords } from '../model/records.js';
-import type { ResolveContext } from '../model/resolve.js';
+import { resolveLab, type ResolveContext } from '../model/resolve.js';
 import { makePlan, withJson, type DesiredRecord, type Plan } from '../plan/plan.js';
 import type { LabSpec } from '../spec/schema.js';
 import type { LabRow, ObjectRow, Store } from '../store/store.js';
@@ -53,6 +53,11 @@ export function resolveContext(store: Store, lab: string): ResolveContext {
     }
   }
   return { macs, placements };
+}
+
+/** The inventory of the lab as last applied, with the MACs and placements the state already holds. */
+export function storedInventory(store: Store, lab: LabRow): ReturnType<typeof resolveLab> {
+  return resolveLab(JSON.parse(lab.spec) as LabSpec, resolveContext(store, lab.name));
 }
 
 export function planLab(inventory: Inventory, current: readonly ObjectRow[]): Plan {

@@ -5,10 +5,8 @@
 import { drsPass, type DrsResult } from '../cluster/drs.js';
 import { vmDemand } from '../compute/admission.js';
 import type { Inventory } from '../model/inventory.js';
-import { resolveLab } from '../model/resolve.js';
-import type { LabSpec } from '../spec/schema.js';
 import type { LabRow, Store } from '../store/store.js';
-import { resolveContext } from './apply.js';
+import { storedInventory } from './apply.js';
 import { ledger } from './compute.js';
 import { Engine, OperationError } from './engine.js';
 import { migrate } from './migrate.js';
@@ -24,7 +22,7 @@ export interface DrsReport extends DrsResult {
 }
 
 function inventoryOf(store: Store, lab: LabRow): Inventory {
-  return resolveLab(JSON.parse(lab.spec) as LabSpec, resolveContext(store, lab.name)).inventory;
+  return storedInventory(store, lab).inventory;
 }
 
 /** One DRS pass over `cluster`, with `maintenance` hosts treated as entering maintenance mode. */

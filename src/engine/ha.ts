@@ -7,6 +7,7 @@
 // election at T0+10 s, own primary at T0+25 s, isolated at T0+30 s, then the isolation response
 // (§11.22). Admission control (slots, percentage, failover hosts) is a power-on check.
 import { Engine, OperationError } from './engine.js';
+import { effectiveCluster } from './evc.js';
 import { hostFacts, ledger, vmConfig } from './compute.js';
 import { findVm, powerListeners, powerOff, powerOn, powerOnChecks, reset, type HostRuntime, type VmRuntime } from './power.js';
 import { cancelTimers, onTimer, scheduleTimer } from './timers.js';
@@ -67,9 +68,9 @@ function findHost(engine: Engine, name: string): void {
   if (engine.row(hostId(name))?.kind !== 'host') throw new OperationError('unknown-object', `no host named "${name}" in lab ${engine.lab.name}`, { name });
 }
 
-/** The HA-enabled cluster of a host, if any. */
+/** The HA-enabled cluster a host is really in (EVC admission may have refused it), if any. */
 function haCluster(engine: Engine, host: string): { name: string; config: ClusterConfig } | undefined {
-  const cluster = engine.config<HostConfig>(hostId(host)).cluster;
+  const cluster = effectiveCluster(engine, host);
   if (cluster === undefined) return undefined;
   const config = engine.config<ClusterConfig>(`cluster:${cluster}`);
   return config.ha?.enabled ? { name: cluster, config } : undefined;
@@ -196,13 +197,10 @@ export function recoverHost(engine: Engine, name: string): RecoverResult {
   const hostVm = engine.config<HostConfig>(hostId(name)).vm;
   if (hostVm !== undefined) {
     // A nested host comes back when its VM powers on again (boot: power listener below).
+    // (Its VM is off: a power-on would already have cleared failedAtMs through hostBack.)
     engine.setRuntime(hostId(name), { state: 'powered-off' });
-    if (engine.runtime<VmRuntime>(vmId(hostVm)).power !== 'on') {
-      const outcome = engine.task('power-on', vmId(hostVm), () => powerOn(engine, hostVm, `host ${name} recovered`));
-      if (!outcome.ok) throw outcome.error!;
-    } else {
-      hostBack(engine, name);
-    }
+    const outcome = engine.task('power-on', vmId(hostVm), () => powerOn(engine, hostVm, `host ${name} recovered`));
+    if (!outcome.ok) throw outcome.error!;
   } else {
     engine.setRuntime(hostId(name), { state: engine.config<HostConfig>(hostId(name)).maintenance ? 'maintenance' : 'connected' });
     hostBack(engine, name);
@@ -367,6 +365,10 @@ function restartVms(engine: Engine, cluster: string, from: string, vms: readonly
     const nets = vnics(engine).get(vmId(name)) ?? [];
     for (const h of config.hosts) {
       if (h === from) continue;
+      if (effectiveCluster(engine, h) === undefined) {
+        reasons[h] = { code: 'host-not-available', message: `${h} was refused by the cluster's EVC mode` };
+        continue;
+      }
       if (!hostUp(engine, h)) {
         reasons[h] = { code: 'host-not-available', message: `${h} is ${hostRt(engine, h).isolated ? 'isolated' : hostRt(engine, h).state}` };
         continue;
@@ -427,7 +429,7 @@ function haHosts(engine: Engine, config: ClusterConfig): HaHost[] {
   const key = config.hosts.join(',');
   const hit = cache.get(key);
   if (hit && hit.version === engine.hostChanges) return hit.hosts;
-  const hosts = config.hosts.filter((h) => engine.row(hostId(h)) && hostUp(engine, h)).map((h) => {
+  const hosts = config.hosts.filter((h) => engine.row(hostId(h)) && effectiveCluster(engine, h) !== undefined && hostUp(engine, h)).map((h) => {
     const c = engine.config<HostConfig>(hostId(h));
     return { name: h, cpuMHz: c.cpu.cores * c.cpu.sockets * c.cpu.mhz, memoryMB: c.memoryMB };
   });
@@ -469,6 +471,7 @@ function totalsByHost(engine: Engine): Map<string, { cpuMHz: number; memoryMB: n
 }
 
 powerListeners.push((engine, vm, host, state) => {
+  if (!haCluster(engine, host)) return; // only HA clusters keep these maps
   const m = runningByHost(engine);
   const totals = totalsByHost(engine);
   const set = m.get(host) ?? new Map<string, HaVm>();

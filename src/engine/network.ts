@@ -2,7 +2,6 @@
 // its remembered state restored, the operation run in virtual time, and everything saved back in
 // one transaction. Captures append the frames seen at their point to a pcap file.
 import { existsSync } from 'node:fs';
-import { resolveLab } from '../model/resolve.js';
 import type { Inventory } from '../model/inventory.js';
 import { macToString, withOuterTag } from '../net/codec/index.js';
 import { PcapWriter } from '../net/pcap.js';
@@ -14,9 +13,8 @@ import { PhysicalSwitch } from '../net/pswitch.js';
 import { changeLink } from '../net/links.js';
 import { runNetwork, startPeriodic } from '../net/periodic.js';
 import { COUNTER_SLOTS, DROP_BASE, DROP_REASONS, RX, TX } from '../net/reasons.js';
-import type { LabSpec } from '../spec/schema.js';
 import type { LabRow, Store } from '../store/store.js';
-import { resolveContext } from './apply.js';
+import { storedInventory } from './apply.js';
 import { Engine, OperationError } from './engine.js';
 import type { VmRuntime } from './power.js';
 
@@ -31,7 +29,7 @@ export interface Session {
 export function withNetwork<T>(store: Store, lab: LabRow, fn: (s: Session) => T): T {
   return store.transaction(() => {
     const engine = new Engine(store, lab);
-    const { inventory, errors } = resolveLab(JSON.parse(lab.spec) as LabSpec, resolveContext(store, lab.name));
+    const { inventory, errors } = storedInventory(store, lab);
     if (errors.length) throw new OperationError('state-inconsistent', `the stored lab no longer resolves: ${errors[0]!.message}`);
     const net = buildNetwork(inventory, {
       vm: (name) => {

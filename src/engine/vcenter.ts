@@ -15,7 +15,7 @@ export interface VnicDvRuntime extends Record<string, unknown> {
 
 /** vCenter now: `external` is always up; a vCenter VM is up while powered on. */
 export function vcenterNow(engine: Engine): VcenterState {
-  const name = (JSON.parse(engine.lab.spec || '{}') as Partial<LabSpec>).vcenter;
+  const name = engine.cache('vcenter.name', () => (JSON.parse(engine.lab.spec || '{}') as Partial<LabSpec>).vcenter);
   const power = name === undefined || name === 'external' ? undefined : engine.row(`vm:${name}`) ? engine.runtime<VmRuntime>(`vm:${name}`).power : undefined;
   return vcenterState(name, power);
 }

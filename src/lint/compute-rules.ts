@@ -7,6 +7,7 @@ import type { Cluster, Host, Inventory, NetworkRef, Vm } from '../model/inventor
 import { commonEvcMode, hardwareVirtualization, maxEvcMode, supportsEvcMode, type Cpu } from '../model/cpu.js';
 import { esxiMinimumMemoryMB, esxiRelease, maxHardwareVersion } from '../model/defaults.js';
 import { HV_FEATURES } from '../model/nesting.js';
+import { overheadMB } from '../compute/overhead.js';
 import { finding, hostLabel, hostMemoryPath, mb, placementPath, type LintRule } from './util.js';
 
 /** The VMs that run hypervisors, with their nested host. */
@@ -120,13 +121,6 @@ export const hostCpuLacksNestedSupport: LintRule = {
 
 // ---- memory (compute.md §2) ------------------------------------------------------------------
 
-/**
- * Per-VM memory overhead, compute.md §2.1 fitted formula [I]: 14.4 + 4.0·nvCPU + 0.0074·memMB
- * (within about 1 MB of VMware's 6.5/6.7 table). To move to src/compute with the compute issue.
- */
-export function vmOverheadMB(cpus: number, memoryMB: number): number {
-  return 14.4 + 4.0 * cpus + 0.0074 * memoryMB;
-}
 
 /**
  * Rule 8 — compute.md §2.1, §2.2 (hostSystemReservedMB), seed 000/001 ("memory is the biggest
@@ -152,7 +146,7 @@ export const hostMemoryOvercommitted: LintRule = {
       let reserved = 0;
       let nested = 0;
       for (const vm of vms) {
-        overhead += vmOverheadMB(vm.cpus, vm.memoryMB);
+        overhead += overheadMB(vm.cpus, vm.memoryMB);
         if (vm.nested !== undefined) nested += Math.max(vm.memoryMB, vm.memAlloc.reservation);
         else reserved += vm.memAlloc.reservation;
       }

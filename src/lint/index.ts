@@ -16,7 +16,6 @@ import {
 import type { LintRule } from './util.js';
 
 export type { LintRule } from './util.js';
-export { vmOverheadMB } from './compute-rules.js';
 
 /** Every rule, in the order findings are reported. */
 export const LINT_RULES: readonly LintRule[] = Object.freeze([
