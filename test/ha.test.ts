@@ -143,7 +143,7 @@ vms:
   run('advance', '20s');
   const failed = events(run, 'ha.restart-failed');
   assert.equal(failed.length, 1);
-  assert.match(failed[0]!.message, /could not restart pinned.*esx2 does not mount datastore local1/);
+  assert.match(failed[0]!.message, /could not restart pinned.*esx2 does not mount datastore "local1"/);
   const t = (run('tasks').json().tasks as Array<{ kind: string; state: string; error: { code: string } | null }>).find((x) => x.kind === 'ha-restart')!;
   assert.equal(t.state, 'error');
   assert.equal(t.error!.code, 'datastore-not-mounted');
@@ -181,6 +181,10 @@ test('§8(b)(c) admission control, percentage and dedicated failover hosts', () 
   assert.deepEqual(fo.up.json().poweredOn, ['a']);
   assert.equal(fo.up.json().failed[0].error.code, 'insufficient-failover-resources');
   assert.equal(fo.up.json().failed[0].error.policy, 'failover-hosts');
+  // Nor can vMotion (or DRS) put a VM there (§8 c).
+  const mv = fo.run('migrate', 'a', 'esx3');
+  assert.equal(mv.code, 3, mv.stdout);
+  assert.equal(mv.json().code, 'insufficient-failover-resources');
   // The failover host is the preferred restart target (and HA's own restarts pass admission control).
   fo.run('fail', 'esx1');
   fo.run('advance', '20s');

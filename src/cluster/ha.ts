@@ -197,7 +197,7 @@ export function haAdmission(policy: AdmissionPolicy, hosts: readonly HaHost[], l
     case 'failover-hosts': {
       if (!policy.hosts.includes(target)) return undefined;
       return {
-        message: `${candidate.name} cannot power on on ${target}: it is a dedicated vSphere HA failover host of cluster ${cluster}, kept free for restarts (§8 c)`,
+        message: `${candidate.name} cannot run on ${target}: it is a dedicated vSphere HA failover host of cluster ${cluster}, kept free for restarts — VMs neither power on nor migrate there (§8 c)`,
         details: { policy: 'failover-hosts', cluster, host: target, failoverHosts: policy.hosts },
       };
     }

@@ -108,6 +108,19 @@ export class Ledger {
     return { memoryMB: round(u?.memory ?? 0), cpuMHz: round(u?.cpu ?? 0) };
   }
 
+  /** What a host's root pool offers VMs (memory less the hypervisor's own, CPU of its cores). */
+  hostCapacity(host: string): { memoryMB: number; cpuMHz: number } {
+    const h = this.hosts.get(host);
+    return { memoryMB: h?.memoryMB ?? 0, cpuMHz: h?.cpuMHz ?? 0 };
+  }
+
+  /** What is left on a host for more reservations. */
+  hostUnreserved(host: string): { memoryMB: number; cpuMHz: number } {
+    const c = this.hostCapacity(host);
+    const u = this.hostUse.get(host);
+    return { memoryMB: c.memoryMB - (u?.memory ?? 0), cpuMHz: c.cpuMHz - (u?.cpu ?? 0) };
+  }
+
   /** Why `d` cannot power on now, or undefined. */
   check(d: Demand): Refusal | undefined {
     const host = this.hosts.get(d.host);

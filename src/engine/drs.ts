@@ -10,6 +10,7 @@ import { storedInventory } from './apply.js';
 import { ledger } from './compute.js';
 import { Engine, OperationError } from './engine.js';
 import { migrate } from './migrate.js';
+import { placementRefusal } from './placement.js';
 import type { HostRuntime, VmRuntime } from './power.js';
 import { currentStats } from './stats.js';
 import { requireVcenter, vcenterNow } from './vcenter.js';
@@ -38,28 +39,26 @@ function pass(store: Store, lab: LabRow, cluster: string, maintenance: ReadonlyS
     const rt = engine.runtime<HostRuntime>(`host:${h}`);
     return rt.state === 'connected' || rt.state === 'maintenance';
   });
-  const capacity = new Map(hosts.map((h) => {
-    const host = inv.hosts.get(h)!;
-    return [h, { memoryMB: host.memoryMB - host.reservedMB, cpuMHz: host.cpu.cores * host.cpu.sockets * host.cpu.mhz }] as const;
-  }));
+  const live = new Set(hosts);
   const vms = [...inv.vms.values()].flatMap((v) => {
     const rt = engine.runtime<VmRuntime>(v.id);
-    if (rt.power !== 'on' || !hosts.includes(rt.host)) return [];
+    if (rt.power !== 'on' || !live.has(rt.host)) return [];
     const s = stats.vms.get(v.name);
     const d = vmDemand(v, rt.host, cluster);
     return [{ name: v.name, host: rt.host, cpuMHz: s?.entitlement.cpuMHz ?? 0, memoryMB: s?.entitlement.memoryMB ?? v.memoryMB, reserveMemoryMB: d.memoryMB, reserveCpuMHz: d.cpuMHz }];
   });
+  // Storage, networks, CPU, nested virtualization, HA failover hosts: as vMotion checks them.
+  const verdicts = new Map<string, boolean>();
   const compatible = (vm: string, host: string) => {
-    const v = inv.vms.get(vm)!;
-    const h = inv.hosts.get(host)!;
-    const networks = new Set([...h.vswitches.flatMap((s) => s.portgroups.map((p) => p.name)), ...h.bridges.map((b) => b.name),
-      ...[...inv.dvswitches.values()].filter((d) => d.members.some((m) => m.host === host)).flatMap((d) => d.portgroups.map((p) => p.name))]);
-    return v.disks.every((d) => h.datastores.includes(d.datastore)) && v.nics.every((n) => networks.has(n.network.name));
+    const key = `${vm}\u0000${host}`;
+    let ok = verdicts.get(key);
+    if (ok === undefined) verdicts.set(key, (ok = placementRefusal(engine, vm, host, 'vmotion', { admission: false }) === undefined));
+    return ok;
   };
   const result = drsPass({
-    hosts: hosts.map((h) => ({ name: h, ...capacity.get(h)!, maintenance: maintenance.has(h) || engine.runtime<HostRuntime>(`host:${h}`).state === 'maintenance' })),
+    hosts: hosts.map((h) => ({ name: h, ...l.hostCapacity(h), maintenance: maintenance.has(h) || engine.runtime<HostRuntime>(`host:${h}`).state === 'maintenance' })),
     vms, rules: c.rules, threshold: c.drs.threshold, compatible,
-    reserved: (h) => l.hostReserved(h), capacity: (h) => capacity.get(h)!,
+    reserved: (h) => l.hostReserved(h), capacity: (h) => l.hostCapacity(h),
   });
   return { result, automation: c.drs.automation, threshold: c.drs.threshold };
 }

@@ -5,7 +5,8 @@ import { evcAdmission, vmVisibleFeatures } from '../cluster/evc.js';
 import type { EvcMode } from '../spec/schema.js';
 import type { Engine } from './engine.js';
 import { hostFacts, vmConfig } from './compute.js';
-import { powerListeners, type VmRuntime } from './power.js';
+import { powerListeners } from './hooks.js';
+import type { VmRuntime } from './power.js';
 
 interface ClusterConfig {
   hosts: string[];

@@ -1,4 +1,4 @@
-// Engine features that register timers or power hooks when loaded. `apply.ts` imports this
-// module so that every command sees them, whatever the command.
+// Engine features that register timers or placement/power hooks (hooks.ts) when loaded. power.ts
+// imports this module, so whatever command powers, moves or restarts a VM sees every check.
 import './ha.js';
 import './migrate.js';

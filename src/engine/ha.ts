@@ -8,12 +8,12 @@
 // (§11.22). Admission control (slots, percentage, failover hosts) is a power-on check.
 import { Engine, OperationError } from './engine.js';
 import { effectiveCluster } from './evc.js';
-import { hostFacts, ledger, vmConfig } from './compute.js';
-import { findVm, powerListeners, powerOff, powerOn, powerOnChecks, reset, type HostRuntime, type VmRuntime } from './power.js';
+import { ledger } from './compute.js';
+import { placementChecks, powerListeners } from './hooks.js';
+import { placementRefusal } from './placement.js';
+import { findVm, powerOff, powerOn, reset, type HostRuntime, type VmRuntime } from './power.js';
 import { cancelTimers, onTimer, scheduleTimer } from './timers.js';
 import { asCrash, restartHeartbeat, stopHeartbeat } from './locks.js';
-import { vmDemand } from '../compute/admission.js';
-import { nestedRefusal } from '../compute/nested.js';
 import { overheadMB } from '../compute/overhead.js';
 import {
   DEFAULT_RESTART_PRIORITY, HA_FAILURE_DETECTION_MS, HA_ISOLATION_DECLARED_MS, HA_ISOLATION_ELECTION_MS, HA_ISOLATION_SELF_PRIMARY_MS,
@@ -54,8 +54,6 @@ interface HaVmConfig {
   memAlloc: { reservation: number };
   ha?: { restartPriority: RestartPriority; vmMonitoring?: VmMonitoringLevel };
 }
-
-type NetworkRef = { kind: 'portgroup' | 'bridge'; host: string; name: string } | { kind: 'dvportgroup'; dvswitch: string; name: string };
 
 const hostId = (name: string) => `host:${name}`;
 const vmId = (name: string) => `vm:${name}`;
@@ -287,56 +285,6 @@ function isolationResponse(engine: Engine, cluster: string, host: string): void 
 
 // ---- restarts ----------------------------------------------------------------------------------
 
-let restarting = 0;
-
-/** Why `vm` cannot run on `target` now (every power-on check but HA admission control), or undefined. */
-function placementRefusal(engine: Engine, vm: string, target: string, nets: ReadonlyArray<{ nic: string; network: NetworkRef }>): OperationError | undefined {
-  const cfg = engine.config<HaVmConfig>(vmId(vm));
-  const tcfg = engine.config<HostConfig>(hostId(target));
-  const mounted = new Set(tcfg.datastores ?? []);
-  const missing = (cfg.disks ?? []).find((d) => !mounted.has(d.datastore));
-  if (missing) return new OperationError('datastore-not-mounted', `${target} does not mount datastore ${missing.datastore}`, { host: target, datastore: missing.datastore });
-  for (const { nic, network } of nets) {
-    if (!networkOn(engine, network, target)) return new OperationError('network-missing', `${target} has no network "${network.name}" for ${nic}`, { host: target, network: network.name });
-  }
-  const vmc = vmConfig(engine, vm);
-  const facts = hostFacts(engine, target);
-  const nested = nestedRefusal(vmc, facts);
-  if (nested) return new OperationError(nested.code, nested.message, nested.details);
-  const refused = ledger(engine).check(vmDemand(vmc, target, facts.cluster));
-  if (refused) return new OperationError(refused.code, refused.message, refused.details);
-  restarting++;
-  try {
-    for (const check of powerOnChecks) {
-      const e = check(engine, vm, target);
-      if (e) return e;
-    }
-  } finally {
-    restarting--;
-  }
-  return undefined;
-}
-
-/** The networks of every VM's NICs, once per operation. */
-function vnics(engine: Engine): Map<string, Array<{ nic: string; network: NetworkRef }>> {
-  return engine.cache('ha.vnics', () => {
-    const m = new Map<string, Array<{ nic: string; network: NetworkRef }>>();
-    for (const row of engine.allRows()) {
-      if (row.kind !== 'vnic' || row.parent === null) continue;
-      const list = m.get(row.parent) ?? [];
-      list.push({ nic: row.name, network: (JSON.parse(row.config) as { network: NetworkRef }).network });
-      m.set(row.parent, list);
-    }
-    return m;
-  });
-}
-
-function networkOn(engine: Engine, net: NetworkRef, host: string): boolean {
-  if (net.kind !== 'dvportgroup') return engine.row(`${net.kind}:${host}/${net.name}`) !== undefined;
-  const members = engine.config<{ members?: Array<{ host: string }> }>(`dvswitch:${net.dvswitch}`).members ?? [];
-  return members.some((m) => m.host === host);
-}
-
 /**
  * Restart `vms` (which ran on `from`) on the cluster's other usable hosts, High → Medium → Low
  * (§8), each on the host with the most unreserved capacity that passes every check — dedicated
@@ -362,7 +310,6 @@ function restartVms(engine: Engine, cluster: string, from: string, vms: readonly
   for (const { name, priority } of restartOrder(entries)) {
     const reasons: Record<string, { code: string; message: string }> = {};
     const candidates: RestartCandidate[] = [];
-    const nets = vnics(engine).get(vmId(name)) ?? [];
     for (const h of config.hosts) {
       if (h === from) continue;
       if (effectiveCluster(engine, h) === undefined) {
@@ -373,17 +320,13 @@ function restartVms(engine: Engine, cluster: string, from: string, vms: readonly
         reasons[h] = { code: 'host-not-available', message: `${h} is ${hostRt(engine, h).isolated ? 'isolated' : hostRt(engine, h).state}` };
         continue;
       }
-      const e = placementRefusal(engine, name, h, nets);
+      const e = placementRefusal(engine, name, h, 'restart');
       if (e) {
         reasons[h] = { code: e.code, message: e.message };
         continue;
       }
-      const c = engine.config<HostConfig>(hostId(h));
-      const used = ledger(engine).hostReserved(h);
-      candidates.push({
-        name: h, failover: failoverHosts.has(h),
-        unreservedMemoryMB: c.memoryMB - c.reservedMB - used.memoryMB, unreservedCpuMHz: c.cpu.cores * c.cpu.sockets * c.cpu.mhz - used.cpuMHz,
-      });
+      const free = ledger(engine).hostUnreserved(h);
+      candidates.push({ name: h, failover: failoverHosts.has(h), unreservedMemoryMB: free.memoryMB, unreservedCpuMHz: free.cpuMHz });
     }
     const target = restartTargets(candidates)[0];
     const id = vmId(name);
@@ -400,13 +343,7 @@ function restartVms(engine: Engine, cluster: string, from: string, vms: readonly
     const before = rt.host;
     if (rt.power === 'on') continue; // attemptRunning but a target passed: cannot happen while the owner is alive
     engine.setRuntime(id, { host: target.name });
-    restarting++;
-    let outcome;
-    try {
-      outcome = engine.task('ha-restart', id, () => powerOn(engine, name, `vSphere HA restart (${why})`));
-    } finally {
-      restarting--;
-    }
+    const outcome = engine.task('ha-restart', id, () => powerOn(engine, name, `vSphere HA restart (${why})`, 'restart'));
     if (outcome.ok) {
       engine.event('ha.vm-restarted', id, `vSphere HA restarted ${name} on ${target.name} (${why}, priority ${priority})`, { cluster, from, to: target.name, priority });
     } else {
@@ -523,11 +460,14 @@ function clusterRunning(engine: Engine, config: ClusterConfig, except?: string):
   return out;
 }
 
-powerOnChecks.push((engine, vm, host) => {
-  if (restarting > 0) return undefined; // failover itself is not subject to admission control
+// Failover itself is not subject to admission control; a vMotion leaves the cluster's load as it
+// is, but may not land on a dedicated failover host (§8 c).
+placementChecks.push((engine, vm, host, why) => {
+  if (why === 'restart') return undefined;
   const cluster = haCluster(engine, host);
   const policy = cluster?.config.ha.admissionControl;
   if (!cluster || !policy || policy.policy === 'disabled') return undefined;
+  if (why === 'vmotion' && policy.policy !== 'failover-hosts') return undefined;
   const refused = haAdmission(policy, haHosts(engine, cluster.config), clusterLoad(engine, cluster.config, vm), haVm(engine, vm), host, cluster.name);
   return refused ? new OperationError('insufficient-failover-resources', refused.message, { name: vm, ...refused.details }) : undefined;
 });

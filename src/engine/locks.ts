@@ -3,7 +3,7 @@
 // Power-on takes the lock, a clean power-off releases it; a crash (`nestlab fail`) keeps it, and
 // another host can break it only once the owner's heartbeat has been stale for 16 s.
 import { Engine, OperationError } from './engine.js';
-import { powerListeners, powerOnChecks } from './power.js';
+import { placementChecks, powerListeners } from './hooks.js';
 import { lockDatastores, lockVerdict, type VmLock } from '../storage/locks.js';
 
 interface LockedVmRuntime extends Record<string, unknown> {
@@ -66,7 +66,8 @@ export function lockRefusal(engine: Engine, vm: string, host: string): Operation
   return new OperationError('file-locked', v.message, { name: vm, host, owner: v.owner, datastore: v.datastore, breakableInS: v.breakableInS });
 }
 
-powerOnChecks.push((engine, vm, host) => lockRefusal(engine, vm, host));
+// A vMotion takes the lock over at switchover (migrate.ts); anything else must be able to lock the files.
+placementChecks.push((engine, vm, host, why) => (why === 'vmotion' ? undefined : lockRefusal(engine, vm, host)));
 
 powerListeners.push((engine, vm, host, state) => {
   const id = `vm:${vm}`;

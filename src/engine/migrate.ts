@@ -6,11 +6,9 @@
 // Then the pre-copy model (src/cluster/vmotion.ts) gives iterations, downtime and duration;
 // virtual time advances by it, the VM moves (runtime host, ledger), and the destination host
 // sends RARP for the VM's MACs so physical switches re-learn (R5.10, R9.7).
-import { missingCpuFeatures } from '../cluster/evc.js';
 import { hasSdps, MIN_VMOTION_LINK_MBIT, precopy, vmotionBandwidthMBps, type Iteration } from '../cluster/vmotion.js';
 import { vmDemand } from '../compute/admission.js';
-import { nestedRefusal } from '../compute/nested.js';
-import type { Host, Inventory, VmkernelPort } from '../model/inventory.js';
+import type { Host, VmkernelPort } from '../model/inventory.js';
 import { macToNumber, parseCidr, rarpFrame } from '../net/codec/index.js';
 import { endpoint, trace } from '../net/probe.js';
 import type { Network } from '../net/topology.js';
@@ -18,9 +16,9 @@ import type { VmLock } from '../storage/locks.js';
 import type { LabRow, Store } from '../store/store.js';
 import { hostFacts, ledger, vmConfig } from './compute.js';
 import { OperationError, type TaskOutcome } from './engine.js';
-import { visibleFeaturesOn, vmCpuFeatures } from './evc.js';
 import { withNetwork, type Session } from './network.js';
-import { findVm, type HostRuntime, type VmRuntime } from './power.js';
+import { placementRefusal } from './placement.js';
+import { findVm, hostRefusal, type VmRuntime } from './power.js';
 import { requireVcenter } from './vcenter.js';
 
 export interface MigrateResult {
@@ -65,33 +63,15 @@ function vmotion(s: Session, vm: string, target: string): MigrateResult {
   if (!dst || !engine.row(`host:${target}`)) throw new OperationError('unknown-object', `no host named "${target}" in lab ${engine.lab.name}`, { host: target });
   if (!src) throw new OperationError('state-inconsistent', `VM ${vm} runs on ${from}, which the lab no longer has`);
   if (from === target) throw new OperationError('same-host', `${vm} already runs on ${target}`, { name: vm, host: target });
-  const hrt = engine.runtime<HostRuntime>(`host:${target}`);
-  if (hrt.state === 'maintenance') throw new OperationError('host-in-maintenance', `host ${target} is in maintenance mode; VMs cannot move there`, { name: vm, host: target });
-  if (hrt.state !== 'connected') throw new OperationError('host-not-running', `host ${target} is not running (it is ${hrt.state})`, { name: vm, host: target, hostState: hrt.state });
   for (const h of [src, dst]) {
     if (h.hypervisor !== 'esxi') throw new OperationError('unsupported-host', `${h.name} runs ${h.hypervisor}; vMotion is between ESXi hosts`, { host: h.name });
   }
+  // Shared storage, networks by exact name, CPU features, nested virtualization, admission control,
+  // HA's failover hosts (placement.ts).
+  const refusal = hostRefusal(engine, vm, target) ?? placementRefusal(engine, vm, target, 'vmotion');
+  if (refusal) throw refusal;
   const vmInv = inv.vms.get(vm)!;
   const config = vmConfig(engine, vm);
-
-  // §6: shared storage visible to both hosts.
-  const notShared = [...new Set(vmInv.disks.map((d) => d.datastore))].filter((d) => !mounts(inv, target, d));
-  if (notShared.length) {
-    throw new OperationError('no-shared-storage', `${target} does not mount ${notShared.map((d) => `datastore "${d}"`).join(', ')} holding ${vm}'s disks: vMotion needs storage both hosts see (compute.md §6)`, { name: vm, host: target, datastores: notShared });
-  }
-
-  // §5/§6: the features the VM powered on with must all be there on the target.
-  const missing = missingCpuFeatures(vmCpuFeatures(engine, vm), new Set(visibleFeaturesOn(engine, target, config.exposeHardwareVirtualization)));
-  if (missing.length) {
-    throw new OperationError('cpu-incompatible', `the CPU of ${target} lacks ${missing.join(', ')}, which ${vm} uses (it powered on with them on ${from}); put both hosts in one EVC cluster or power-cycle the VM (compute.md §5, §6)`, { name: vm, host: target, missing });
-  }
-
-  // §6, §11.29: identically named port groups, case-sensitive.
-  const absent = [...new Set(vmInv.nics.map((n) => n.network.name))].filter((n) => !hasNetwork(inv, dst, n));
-  if (absent.length) {
-    const near = absent.map((n) => networkNames(inv, dst).find((x) => x.toLowerCase() === n.toLowerCase())).filter((x) => x !== undefined);
-    throw new OperationError('network-missing', `${target} has no network ${absent.map((n) => `"${n}"`).join(', ')} (names are case-sensitive, compute.md §6)${near.length ? `; it has ${near.map((n) => `"${n}"`).join(', ')}` : ''}`, { name: vm, host: target, networks: absent });
-  }
 
   // §6: a vMotion VMkernel port on each host, and they must reach each other.
   const vFrom = vmotionVmknic(src);
@@ -103,27 +83,12 @@ function vmotion(s: Session, vm: string, target: string): MigrateResult {
   reachable(net, `${from}/${vFrom!.name}`, `${target}/${vTo!.name}`, vTo!.ip!);
   engine.advance(Math.max(0, Math.ceil(net.fabric.now) - engine.nowMs));
 
-  // §4 on the target, then admission control (§1.4) without the VM's own reservation on the source.
-  const facts = hostFacts(engine, target);
-  const nested = nestedRefusal(config, facts);
-  if (nested) throw new OperationError(nested.code, nested.message, { name: vm, ...nested.details });
-  const l = ledger(engine);
-  const before = vmDemand(config, from, hostFacts(engine, from).cluster);
-  const after = vmDemand(config, target, facts.cluster);
-  l.remove(before);
-  const refused = l.check(after);
-  if (refused) {
-    l.add(before);
-    throw new OperationError(refused.code, refused.message, { name: vm, host: target, ...refused.details });
-  }
-
   // §6 model: bandwidth from the slower vMotion link, dirty rate from the workload.
   const linkMbps = Math.min(linkSpeed(src, vFrom!), linkSpeed(dst, vTo!));
   const bandwidthMBps = vmotionBandwidthMBps(linkMbps);
   const dirtyRateMBps = vmInv.workload.dirtyRateMBps;
   const model = precopy({ memoryMB: config.memoryMB, bandwidthMBps, dirtyRateMBps, sdps: hasSdps(src.version) && hasSdps(dst.version) });
   if (!model.converged) {
-    l.add(before);
     throw new OperationError('migration-not-converging', `${vm} dirties ${dirtyRateMBps} MB/s, at least the ${Math.round(bandwidthMBps)} MB/s vMotion sends, and ESXi ${src.version} has no SDPS: pre-copy gave up after ${model.iterations.length - 1} iterations (compute.md §6, §11.27)`, { name: vm, dirtyRateMBps, bandwidthMBps });
   }
   const warnings: MigrateResult['warnings'] = [];
@@ -132,7 +97,9 @@ function vmotion(s: Session, vm: string, target: string): MigrateResult {
   }
   engine.event('vm.migrating', id, `vMotion of ${vm} from ${from} to ${target} started`, { from, to: target });
   engine.advance(model.totalSeconds * 1000);
-  l.add(after);
+  const l = ledger(engine);
+  l.remove(vmDemand(config, from, hostFacts(engine, from).cluster));
+  l.add(vmDemand(config, target, hostFacts(engine, target).cluster));
   engine.setRuntime(id, { host: target });
   // §9: the destination takes over the VM's VMFS locks at switchover (src/engine/locks.ts keeps them in `lock`).
   const lock = engine.runtime<VmRuntime & { lock?: VmLock }>(id).lock;
@@ -146,21 +113,6 @@ function vmotion(s: Session, vm: string, target: string): MigrateResult {
     memoryMB: config.memoryMB, bandwidthMBps: Math.round(bandwidthMBps * 100) / 100, dirtyRateMBps, sdps: model.sdps,
     vmotion: { from: `${from}/${vFrom!.name}`, to: `${target}/${vTo!.name}`, linkMbps }, warnings, rarp: { macs: [], frames: 0 },
   };
-}
-
-function mounts(inv: Inventory, host: string, datastore: string): boolean {
-  return (inv.hosts.get(host)?.datastores.includes(datastore) ?? false) || (inv.datastores.get(datastore)?.hosts.includes(host) ?? false);
-}
-
-/** What a VM NIC can attach to on `host` by name, as the network does (topology `attachment`). */
-function networkNames(inv: Inventory, host: Host): string[] {
-  const names = [...host.vswitches.flatMap((s) => s.portgroups.map((p) => p.name)), ...host.bridges.map((b) => b.name)];
-  for (const d of inv.dvswitches.values()) if (d.members.some((m) => m.host === host.name)) names.push(...d.portgroups.map((p) => p.name));
-  return names;
-}
-
-function hasNetwork(inv: Inventory, host: Host, name: string): boolean {
-  return networkNames(inv, host).includes(name);
 }
 
 function vmotionVmknic(h: Host): VmkernelPort | undefined {

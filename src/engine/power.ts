@@ -4,7 +4,9 @@
 import { Engine, OperationError } from './engine.js';
 import { hostFacts, ledger, vmConfig } from './compute.js';
 import { vmDemand } from '../compute/admission.js';
-import { nestedRefusal } from '../compute/nested.js';
+import { powerListeners, type Placement } from './hooks.js';
+import { placementRefusal } from './placement.js';
+import './features.js'; // the checks and listeners cluster services register
 import { esxiMinimumMemoryMB } from '../model/defaults.js';
 import { formatMB } from '../spec/units.js';
 
@@ -37,42 +39,29 @@ export function findVm(engine: Engine, name: string): string {
   return id;
 }
 
-/** More power-on checks (cluster services register them: VMFS locks, vCenter for static dvPorts). */
-export type PowerOnCheck = (engine: Engine, vm: string, host: string) => OperationError | undefined;
-export const powerOnChecks: PowerOnCheck[] = [];
-/** Told when a VM powered on or off on a host (VMFS locks follow the VM). */
-export type PowerListener = (engine: Engine, vm: string, host: string, state: 'on' | 'off') => void;
-export const powerListeners: PowerListener[] = [];
-
-/** Why a VM cannot power on now, or undefined. */
-function powerOnRefusal(engine: Engine, name: string): OperationError | undefined {
+/** Why a VM cannot power on now on the host it is placed on, or undefined. */
+export function powerOnRefusal(engine: Engine, name: string, why: Placement = 'power-on'): OperationError | undefined {
   const rt = engine.runtime<VmRuntime>(vmId(name));
   if (rt.power === 'on') return new OperationError('invalid-power-state', `VM ${name} is already powered on`, { name, state: rt.power });
-  const host = engine.runtime<HostRuntime>(hostId(rt.host));
-  if (host.state === 'maintenance') {
-    return new OperationError('host-in-maintenance', `host ${rt.host} is in maintenance mode; VMs cannot power on there`, { name, host: rt.host });
+  return hostRefusal(engine, name, rt.host) ?? placementRefusal(engine, name, rt.host, why);
+}
+
+/** Why no VM can start on (or move to) `host` now: maintenance mode, or not running. */
+export function hostRefusal(engine: Engine, name: string, host: string): OperationError | undefined {
+  const state = engine.runtime<HostRuntime>(hostId(host)).state;
+  if (state === 'maintenance') {
+    return new OperationError('host-in-maintenance', `host ${host} is in maintenance mode; VMs cannot run there`, { name, host });
   }
-  if (host.state !== 'connected') {
-    const why = host.state === 'powered-off' ? `its VM ${rt.host} is powered off` : `it is ${host.state}`;
-    return new OperationError('host-not-running', `host ${rt.host} is not running (${why})`, { name, host: rt.host, hostState: host.state });
-  }
-  // Nested virtualization requirements (compute.md §4), then admission control (§1.4).
-  const vm = vmConfig(engine, name);
-  const facts = hostFacts(engine, rt.host);
-  const nested = nestedRefusal(vm, facts);
-  if (nested) return new OperationError(nested.code, nested.message, { name, ...nested.details });
-  const refused = ledger(engine).check(vmDemand(vm, rt.host, facts.cluster));
-  if (refused) return new OperationError(refused.code, refused.message, { name, ...refused.details });
-  for (const check of powerOnChecks) {
-    const e = check(engine, name, rt.host);
-    if (e) return e;
+  if (state !== 'connected') {
+    const why = state === 'powered-off' ? `its VM ${host} is powered off` : `it is ${state}`;
+    return new OperationError('host-not-running', `host ${host} is not running (${why})`, { name, host, hostState: state });
   }
   return undefined;
 }
 
-export function powerOn(engine: Engine, name: string, reason = 'requested'): VmRuntime {
+export function powerOn(engine: Engine, name: string, reason = 'requested', why: Placement = 'power-on'): VmRuntime {
   const id = findVm(engine, name);
-  const refusal = powerOnRefusal(engine, name);
+  const refusal = powerOnRefusal(engine, name, why);
   if (refusal) {
     engine.event('vm.power-on-failed', id, `Cannot power on ${name}: ${refusal.message}`, { reason: refusal.code });
     throw refusal;

@@ -3,10 +3,11 @@
 // port id at its first power-on, which needs vCenter; once held, the port is kept (powered off
 // too) and the VM powers on without vCenter. Ephemeral port groups never need vCenter (R6.3).
 import { freeDvPort, nicsNeedingVcenter, STATIC_BINDING_MESSAGE, vcenterState, type DvNic, type VcenterState } from '../cluster/vcenter.js';
-import type { NetworkRef } from '../model/inventory.js';
 import type { LabSpec } from '../spec/schema.js';
 import { OperationError, type Engine } from './engine.js';
-import { powerListeners, powerOnChecks, type VmRuntime } from './power.js';
+import { placementChecks, powerListeners } from './hooks.js';
+import { vnicsByVm, type VnicRow } from './placement.js';
+import type { VmRuntime } from './power.js';
 
 export interface VnicDvRuntime extends Record<string, unknown> {
   /** the static dvPort this NIC holds (R6.2) */
@@ -26,16 +27,9 @@ export function requireVcenter(engine: Engine, what: string): void {
   if (!s.up) throw new OperationError('vcenter-unavailable', `${what} needs vCenter, which is unavailable: ${s.reason}`, { ...(s.vcenter !== undefined ? { vcenter: s.vcenter } : {}) });
 }
 
-interface VnicConfig {
-  vm: string;
-  index: number;
-  network: NetworkRef;
-  connected: boolean;
-}
-
 interface DvIndex {
   /** vm id → its vnic rows on dv port groups */
-  byVm: Map<string, Array<{ id: string; config: VnicConfig }>>;
+  byVm: Map<string, VnicRow[]>;
   /** dv port group id → ports held */
   held: Map<string, Set<number>>;
 }
@@ -44,17 +38,14 @@ interface DvIndex {
 function dvIndex(engine: Engine): DvIndex {
   return engine.cache('dvports', () => {
     const idx: DvIndex = { byVm: new Map(), held: new Map() };
-    for (const row of engine.allRows()) {
-      if (row.kind !== 'vnic' || row.parent === null) continue;
-      const c = JSON.parse(row.config) as VnicConfig;
-      if (c.network.kind !== 'dvportgroup') continue;
-      let list = idx.byVm.get(row.parent);
-      if (!list) idx.byVm.set(row.parent, (list = []));
-      list.push({ id: row.id, config: c });
-      const p = engine.runtime<VnicDvRuntime>(row.id).dvPort;
-      if (p !== undefined) {
-        let set = idx.held.get(c.network.id);
-        if (!set) idx.held.set(c.network.id, (set = new Set()));
+    for (const [vm, nics] of vnicsByVm(engine)) {
+      const dv = nics.filter((n) => n.config.network.kind === 'dvportgroup');
+      if (dv.length) idx.byVm.set(vm, dv);
+      for (const n of dv) {
+        const p = engine.runtime<VnicDvRuntime>(n.id).dvPort;
+        if (p === undefined) continue;
+        let set = idx.held.get(n.config.network.id);
+        if (!set) idx.held.set(n.config.network.id, (set = new Set()));
         set.add(p);
       }
     }
@@ -74,8 +65,10 @@ function dvNics(engine: Engine, vm: string): Array<DvNic & { index: number; name
   return out.sort((a, b) => a.index - b.index);
 }
 
-// R6.2/R6.4: a NIC on a static port group without a port needs vCenter to bind one.
-powerOnChecks.push((engine, vm) => {
+// R6.2/R6.4: a NIC on a static port group without a port needs vCenter to bind one (a running VM
+// that moves keeps its ports).
+placementChecks.push((engine, vm, _host, why) => {
+  if (why === 'vmotion') return undefined;
   const nics = dvNics(engine, vm);
   if (nics.length === 0) return undefined;
   const s = vcenterNow(engine);
