@@ -781,6 +781,29 @@ vms:
   quiet(lab('Web'), 'drs-network-not-on-all-hosts');
 });
 
+// compute.md §7: "When two VM-Host rules conflict, the older one wins and the newer one is disabled."
+test('drs-rule-conflict: a newer must rule keeping a VM on other hosts is disabled; so is anti-affinity against an older affinity', () => {
+  const lab = (rules: string) => `
+lab: rules
+vcenter: external
+datastores: [{ name: nfs, type: nfs, hosts: [esx-a, esx-b] }]
+hosts:
+  - { name: esx-a, cpu: xeon-e3-1230-v3, memory: 32GB }
+  - { name: esx-b, cpu: xeon-e3-1230-v3, memory: 32GB }
+clusters:
+  - { name: c1, hosts: [esx-a, esx-b], drs: { enabled: true }, rules: [${rules}] }
+vms:
+  - { name: v1, cluster: c1, cpus: 1, memory: 1GB }
+  - { name: v2, cluster: c1, cpus: 1, memory: 1GB }
+`;
+  const f = fires(lab('{ name: on-a, type: vm-host-must, vms: [v1], hosts: [esx-a] }, { name: on-b, type: vm-host-must, vms: [v1], hosts: [esx-b] }'),
+    'drs-rule-conflict', ['clusters', 0, 'rules', 1]);
+  assert.match(f.message, /"on-b".*older rule "on-a"/);
+  fires(lab('{ name: together, type: vm-affinity, vms: [v1, v2] }, { name: apart, type: vm-anti-affinity, vms: [v1, v2] }'), 'drs-rule-conflict', ['clusters', 0, 'rules', 1]);
+  quiet(lab('{ name: on-a, type: vm-host-must, vms: [v1], hosts: [esx-a] }, { name: on-ab, type: vm-host-should, vms: [v1], hosts: [esx-a, esx-b] }'), 'drs-rule-conflict');
+  quiet(lab('{ name: apart, type: vm-anti-affinity, vms: [v1, v2] }'), 'drs-rule-conflict');
+});
+
 // ---- the rule list and the order of findings ------------------------------------------------------
 
 // the rule ids are a contract (diagnostics.ts Finding.code: "warnings: the lint rule id")

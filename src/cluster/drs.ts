@@ -2,7 +2,10 @@
 // (population standard deviation of host loads) and its priority, mandatory (priority 1) moves
 // for hosts in maintenance and broken rules, and greedy balancing moves while the imbalance's
 // priority is within the migration threshold. Must rules are never violated; should rules are
-// honoured by balancing; VM-VM affinity and anti-affinity too.
+// honoured by balancing; VM-VM affinity and anti-affinity too (rules.ts).
+import { ruleRefusal, type DrsRule, type RuleCheck } from './rules.js';
+
+export type { DrsRule } from './rules.js';
 
 export interface DrsHost {
   name: string;
@@ -20,13 +23,6 @@ export interface DrsVm {
   /** reservation + overhead this VM needs unreserved on a target (admission control) */
   reserveMemoryMB: number;
   reserveCpuMHz: number;
-}
-
-export interface DrsRule {
-  name: string;
-  type: 'vm-host-must' | 'vm-host-should' | 'vm-affinity' | 'vm-anti-affinity';
-  vms: string[];
-  hosts: string[];
 }
 
 export interface Recommendation {
@@ -112,13 +108,8 @@ export function drsPass(input: DrsInput): DrsResult {
   const allowed = (vm: DrsVm, host: string, honourShould: boolean): string | undefined => {
     if (hosts.get(host)?.maintenance) return `${host} is in maintenance mode`;
     if (!input.compatible(vm.name, host)) return `${vm.name} cannot run on ${host} (storage, network or CPU)`;
-    for (const r of input.rules) {
-      if (!r.vms.includes(vm.name)) continue;
-      if ((r.type === 'vm-host-must' || (honourShould && r.type === 'vm-host-should')) && !r.hosts.includes(host)) return `rule ${r.name} (${r.type}) keeps ${vm.name} on ${r.hosts.join(', ')}`;
-      const others = r.vms.filter((o) => o !== vm.name).map((o) => placement.get(o));
-      if (r.type === 'vm-anti-affinity' && others.includes(host)) return `rule ${r.name} (vm-anti-affinity) keeps ${vm.name} apart from ${r.vms.filter((o) => o !== vm.name).join(', ')}`;
-      if (r.type === 'vm-affinity' && others.some((o) => o !== undefined && o !== host)) return `rule ${r.name} (vm-affinity) keeps ${vm.name} with ${r.vms.filter((o) => o !== vm.name).join(', ')}`;
-    }
+    const rule = ruleRefusal(input.rules, vm.name, host, { placementOf: (o) => placement.get(o), honourShould, vmVm: true });
+    if (rule) return rule;
     if (!fits(vm, host)) return `${host} has not enough unreserved capacity for ${vm.name}`;
     return undefined;
   };
@@ -192,4 +183,33 @@ export function drsPass(input: DrsInput): DrsResult {
     recommendations,
     stuck,
   };
+}
+
+// ---- initial placement (§7: partially and fully automated clusters place VMs at power-on) --------
+
+export interface PlacementCandidate {
+  name: string;
+  /** the host's load (the larger of CPU and memory, as a fraction) once the VM runs there */
+  loadAfter: number;
+}
+
+export interface PlacementOrder {
+  /** hosts to try, best first: rule-preferred ones (should rules, affinity), then by load, then name */
+  order: string[];
+  /** hosts no placement may use: a must rule or a VM-VM rule keeps the VM off them */
+  refused: Record<string, string>;
+}
+
+/** Rank the hosts of a cluster for a VM that powers on; the engine then tries them in order. */
+export function placementOrder(hosts: readonly PlacementCandidate[], rules: readonly DrsRule[], vm: string, placementOf: RuleCheck['placementOf']): PlacementOrder {
+  const refused: Record<string, string> = {};
+  const ranked: Array<PlacementCandidate & { preferred: boolean }> = [];
+  for (const h of hosts) {
+    // Must rules and anti-affinity are never broken; should rules and affinity only make a host preferred.
+    const hard = ruleRefusal(rules, vm, h.name, { placementOf, honourShould: false, vmVm: true, affinity: false });
+    if (hard) { refused[h.name] = hard; continue; }
+    ranked.push({ ...h, preferred: ruleRefusal(rules, vm, h.name, { placementOf, honourShould: true, vmVm: true }) === undefined });
+  }
+  ranked.sort((a, b) => Number(b.preferred) - Number(a.preferred) || a.loadAfter - b.loadAfter || (a.name < b.name ? -1 : 1));
+  return { order: ranked.map((h) => h.name), refused };
 }

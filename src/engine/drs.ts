@@ -2,7 +2,8 @@
 // host capacities, the VMs' entitlements from the scheduler, their reservations, the cluster's
 // rules and what each host can run; recommendations are applied with vMotion when the cluster is
 // fully automated (or when maintenance mode evacuates a host). DRS needs vCenter.
-import { drsPass, type DrsResult } from '../cluster/drs.js';
+import { drsPass, placementOrder, type DrsResult } from '../cluster/drs.js';
+import { enabledRules, type DrsRule } from '../cluster/rules.js';
 import { vmDemand } from '../compute/admission.js';
 import type { Inventory } from '../model/inventory.js';
 import type { LabRow, Store } from '../store/store.js';
@@ -11,7 +12,9 @@ import { ledger } from './compute.js';
 import { Engine, OperationError } from './engine.js';
 import { migrate } from './migrate.js';
 import { placementRefusal } from './placement.js';
-import type { HostRuntime, VmRuntime } from './power.js';
+import { effectiveCluster } from './evc.js';
+import { hostChoosers, powerListeners } from './hooks.js';
+import { hostRefusal, type HostRuntime, type VmRuntime } from './power.js';
 import { currentStats } from './stats.js';
 import { requireVcenter, vcenterNow } from './vcenter.js';
 
@@ -57,7 +60,7 @@ function pass(store: Store, lab: LabRow, cluster: string, maintenance: ReadonlyS
   };
   const result = drsPass({
     hosts: hosts.map((h) => ({ name: h, ...l.hostCapacity(h), maintenance: maintenance.has(h) || engine.runtime<HostRuntime>(`host:${h}`).state === 'maintenance' })),
-    vms, rules: c.rules, threshold: c.drs.threshold, compatible,
+    vms, rules: enabledRules(c.rules), threshold: c.drs.threshold, compatible,
     reserved: (h) => l.hostReserved(h), capacity: (h) => l.hostCapacity(h),
   });
   return { result, automation: c.drs.automation, threshold: c.drs.threshold };
@@ -148,3 +151,90 @@ export function exitMaintenance(store: Store, lab: LabRow, host: string): { host
     return { host, state: engine.runtime<HostRuntime>(`host:${host}`).state };
   });
 }
+
+// ---- initial placement (§7) ----------------------------------------------------------------------
+
+interface PlacedVmConfig {
+  cluster?: string;
+  cpus: number;
+  memoryMB: number;
+}
+
+interface DrsClusterConfig {
+  hosts: string[];
+  drs?: { enabled: boolean; automation: string };
+  rules?: DrsRule[];
+}
+
+/** What running VMs ask of each host, for placement: configured memory and vCPUs (kept in step below). */
+function expectedLoads(engine: Engine): Map<string, { memoryMB: number; cpus: number }> {
+  return engine.cache('drs.loads', () => {
+    const m = new Map<string, { memoryMB: number; cpus: number }>();
+    for (const row of engine.allRows()) {
+      if (row.kind !== 'vm') continue;
+      const rt = engine.runtime<VmRuntime>(row.id);
+      if (rt.power === 'on') addLoad(m, rt.host, engine.config<PlacedVmConfig>(row.id), 1);
+    }
+    return m;
+  });
+}
+
+function addLoad(m: Map<string, { memoryMB: number; cpus: number }>, host: string, vm: PlacedVmConfig, sign: number): void {
+  const t = m.get(host) ?? { memoryMB: 0, cpus: 0 };
+  t.memoryMB += sign * vm.memoryMB;
+  t.cpus += sign * vm.cpus;
+  m.set(host, t);
+}
+
+powerListeners.push((engine, vm, host, state) => addLoad(expectedLoads(engine), host, engine.config<PlacedVmConfig>(`vm:${vm}`), state === 'on' ? 1 : -1));
+
+/**
+ * A VM declared with `cluster:` that powers on in a DRS cluster (vCenter up) starts on the host DRS
+ * picks: never against a must rule or an anti-affinity rule, preferring should rules and affinity,
+ * then the host left least loaded (the larger of memory and vCPUs per core), that passes every
+ * power-on check. In manual mode DRS only recommends; the lab file names no host, so nestlab takes
+ * the first recommendation. Without DRS (or vCenter) the VM starts where it is registered.
+ */
+hostChoosers.push((engine, vm) => {
+  const id = `vm:${vm}`;
+  const config = engine.config<PlacedVmConfig>(id);
+  if (config.cluster === undefined) return undefined;
+  const cluster = engine.config<DrsClusterConfig>(`cluster:${config.cluster}`);
+  if (!cluster.drs?.enabled || !vcenterNow(engine).up) return undefined;
+  const loads = expectedLoads(engine);
+  const l = ledger(engine);
+  const candidates = cluster.hosts.filter((h) => engine.row(`host:${h}`)).map((h) => {
+    const capacity = l.hostCapacity(h);
+    const cores = engine.config<{ cpu: { cores: number; sockets: number } }>(`host:${h}`).cpu;
+    const t = loads.get(h) ?? { memoryMB: 0, cpus: 0 };
+    return { name: h, loadAfter: Math.max((t.memoryMB + config.memoryMB) / capacity.memoryMB, (t.cpus + config.cpus) / (cores.cores * cores.sockets)) };
+  });
+  const placementOf = (o: string) => {
+    const rt = engine.row(`vm:${o}`) ? engine.runtime<VmRuntime>(`vm:${o}`) : undefined;
+    return rt?.power === 'on' ? rt.host : undefined;
+  };
+  const { order, refused } = placementOrder(candidates, enabledRules(cluster.rules ?? []), vm, placementOf);
+  const reasons: Record<string, { code: string; message: string }> = {};
+  for (const [h, why] of Object.entries(refused)) reasons[h] = { code: 'drs-rule', message: why };
+  const errors: OperationError[] = [];
+  for (const h of order) {
+    const e = effectiveCluster(engine, h) !== config.cluster
+      ? new OperationError('host-not-available', `${h} was refused by the cluster's EVC mode`, { name: vm, host: h })
+      : hostRefusal(engine, vm, h) ?? placementRefusal(engine, vm, h, 'power-on');
+    if (e) {
+      reasons[h] = { code: e.code, message: e.message };
+      errors.push(e);
+      continue;
+    }
+    const from = engine.runtime<VmRuntime>(id).host;
+    if (from !== h) engine.setRuntime(id, { host: h });
+    const manual = cluster.drs.automation === 'manual' ? ' (manual mode: its first recommendation, as the lab file names no host)' : '';
+    engine.event('drs.placed', id, `DRS placed ${vm} on ${h}${manual}: ${order.indexOf(h) === 0 ? 'the best host' : `after ${order.slice(0, order.indexOf(h)).join(', ')} refused it`} (§7)`, { cluster: config.cluster, host: h, automation: cluster.drs.automation });
+    return undefined;
+  }
+  // Every host refused for one reason (admission control, say): that refusal, as a power-on gives it.
+  const codes = new Set(Object.values(reasons).map((r) => r.code));
+  if (codes.size === 1 && errors.length > 0) return errors[0];
+  const detail = Object.entries(reasons).map(([h, r]) => `${h}: ${r.message}`).join('; ');
+  return new OperationError('no-compatible-host', `DRS found no host in cluster ${config.cluster} for ${vm}: ${detail || 'the cluster has no hosts'} (§7)`, { name: vm, cluster: config.cluster, reasons });
+});

@@ -20,6 +20,7 @@ import {
   haAdmission, monitorVerdict, percentageDemand, percentageReport, restartOrder, restartTargets, slotReport, vmMonitoringSettings,
   type AdmissionPolicy, type ClusterLoad, type VmMonitoringLevel, type HaHost, type HaVm, type RestartCandidate, type RestartPriority,
 } from '../cluster/ha.js';
+import { enabledRules, ruleRefusal, type DrsRule } from '../cluster/rules.js';
 import { VMFS_LIVENESS_TIMEOUT_MS } from '../storage/locks.js';
 
 interface HostConfig {
@@ -34,6 +35,7 @@ interface HostConfig {
 
 interface ClusterConfig {
   hosts: string[];
+  rules?: DrsRule[];
   ha: { enabled: boolean; admissionControl: AdmissionPolicy; isolationResponse: 'leave-powered-on' | 'power-off' | 'shutdown' };
 }
 
@@ -306,6 +308,7 @@ function restartVms(engine: Engine, cluster: string, from: string, vms: readonly
     }
     entries.push({ name: v, priority });
   }
+  const rules = enabledRules(config.rules ?? []);
   const failoverHosts = config.ha.admissionControl?.policy === 'failover-hosts' ? new Set(config.ha.admissionControl.hosts) : new Set<string>();
   for (const { name, priority } of restartOrder(entries)) {
     const reasons: Record<string, { code: string; message: string }> = {};
@@ -318,6 +321,12 @@ function restartVms(engine: Engine, cluster: string, from: string, vms: readonly
       }
       if (!hostUp(engine, h)) {
         reasons[h] = { code: 'host-not-available', message: `${h} is ${hostRt(engine, h).isolated ? 'isolated' : hostRt(engine, h).state}` };
+        continue;
+      }
+      // §7: HA never violates a must rule, even if the VM then stays down.
+      const rule = ruleRefusal(rules, name, h, { placementOf: () => undefined, honourShould: false, vmVm: false });
+      if (rule) {
+        reasons[h] = { code: 'drs-rule', message: rule };
         continue;
       }
       const e = placementRefusal(engine, name, h, 'restart');

@@ -13,6 +13,13 @@ export type Placement = 'power-on' | 'restart' | 'vmotion';
 export type PlacementCheck = (engine: Engine, vm: string, host: string, why: Placement) => OperationError | undefined;
 export const placementChecks: PlacementCheck[] = [];
 
+/**
+ * Before a VM powers on (a user's power-on, not a restart): may move its registration to the host
+ * it should start on (DRS initial placement), or refuse with the reasons no host would do.
+ */
+export type HostChooser = (engine: Engine, vm: string) => OperationError | undefined;
+export const hostChoosers: HostChooser[] = [];
+
 /** Told when a VM powered on or off on a host (VMFS locks, EVC baselines, HA's maps follow the VM). */
 export type PowerListener = (engine: Engine, vm: string, host: string, state: 'on' | 'off') => void;
 export const powerListeners: PowerListener[] = [];

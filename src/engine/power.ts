@@ -4,7 +4,7 @@
 import { Engine, OperationError } from './engine.js';
 import { hostFacts, ledger, vmConfig } from './compute.js';
 import { vmDemand } from '../compute/admission.js';
-import { powerListeners, type Placement } from './hooks.js';
+import { hostChoosers, powerListeners, type Placement } from './hooks.js';
 import { placementRefusal } from './placement.js';
 import './features.js'; // the checks and listeners cluster services register
 import { esxiMinimumMemoryMB } from '../model/defaults.js';
@@ -46,6 +46,15 @@ export function powerOnRefusal(engine: Engine, name: string, why: Placement = 'p
   return hostRefusal(engine, name, rt.host) ?? placementRefusal(engine, name, rt.host, why);
 }
 
+/** Where the VM starts, if a cluster service decides (DRS initial placement): moves its registration. */
+function chooseHost(engine: Engine, name: string): OperationError | undefined {
+  for (const choose of hostChoosers) {
+    const e = choose(engine, name);
+    if (e) return e;
+  }
+  return undefined;
+}
+
 /** Why no VM can start on (or move to) `host` now: maintenance mode, or not running. */
 export function hostRefusal(engine: Engine, name: string, host: string): OperationError | undefined {
   const state = engine.runtime<HostRuntime>(hostId(host)).state;
@@ -61,7 +70,7 @@ export function hostRefusal(engine: Engine, name: string, host: string): Operati
 
 export function powerOn(engine: Engine, name: string, reason = 'requested', why: Placement = 'power-on'): VmRuntime {
   const id = findVm(engine, name);
-  const refusal = powerOnRefusal(engine, name, why);
+  const refusal = (why === 'power-on' && engine.runtime<VmRuntime>(id).power !== 'on' ? chooseHost(engine, name) : undefined) ?? powerOnRefusal(engine, name, why);
   if (refusal) {
     engine.event('vm.power-on-failed', id, `Cannot power on ${name}: ${refusal.message}`, { reason: refusal.code });
     throw refusal;

@@ -376,3 +376,24 @@ export const drsNetworkNotOnAllHosts: LintRule = {
     return out;
   },
 };
+
+/** compute.md §7: of two conflicting DRS rules the older wins and the newer is disabled. */
+export const drsRuleConflict: LintRule = {
+  id: 'drs-rule-conflict',
+  summary: 'two DRS rules of a cluster conflict: the newer one is disabled',
+  check(inv) {
+    const out: Finding[] = [];
+    for (const c of inv.clusters.values()) {
+      c.rules.forEach((r, j) => {
+        if (r.disabledBy === undefined) return;
+        out.push(finding(
+          'drs-rule-conflict',
+          `rule "${r.name}" of cluster ${c.name} conflicts with the older rule "${r.disabledBy}": the older rule wins, so "${r.name}" is disabled — DRS and HA ignore it (compute.md §7).`,
+          [...c.source, 'rules', j],
+          `remove one of the two rules, or change their VMs or hosts so they agree`,
+        ));
+      });
+    }
+    return out;
+  },
+};

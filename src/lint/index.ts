@@ -5,7 +5,7 @@
 import type { Finding } from '../spec/diagnostics.js';
 import type { Inventory } from '../model/inventory.js';
 import {
-  clusterMixedCpuWithoutEvc, clusterNoSharedDatastore, clusterWithoutVcenter, drsNetworkNotOnAllHosts, evcModeUnsupported,
+  clusterMixedCpuWithoutEvc, clusterNoSharedDatastore, clusterWithoutVcenter, drsNetworkNotOnAllHosts, drsRuleConflict, evcModeUnsupported,
   hardwareVersionUnsupported, hostCpuLacksNestedSupport, hostMemoryOvercommitted, maclearnFrequentMoves, nestedEsxiMinCpus,
   nestedEsxiMinMemory, nestedHardwareVersion, nestedHvNotExposed,
 } from './compute-rules.js';
@@ -42,6 +42,7 @@ export const LINT_RULES: readonly LintRule[] = Object.freeze([
   beaconWithVgt,
   hardwareVersionUnsupported,
   drsNetworkNotOnAllHosts,
+  drsRuleConflict,
 ]);
 
 /** All rules' findings: by rule order, then inventory order within a rule. Deterministic. */

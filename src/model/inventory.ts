@@ -2,6 +2,7 @@
 // assigned, ids given. It is the one model every later layer (network, compute, cluster)
 // reads. Ids are `kind:path` strings, stable for the same lab and names (vcsim's ids change on
 // restart; ours never do).
+import type { DrsRule } from '../cluster/rules.js';
 import type { Cpu } from './cpu.js';
 import type { EvcMode, Settings } from '../spec/schema.js';
 import type { Path } from '../spec/diagnostics.js';
@@ -273,12 +274,8 @@ export interface ResourcePool extends Base {
   memory: Allocation;
 }
 
-export interface ClusterRule {
-  name: string;
-  type: 'vm-host-must' | 'vm-host-should' | 'vm-affinity' | 'vm-anti-affinity';
-  vms: string[];
-  hosts: string[];
-}
+/** A DRS rule of a cluster (spec/compute.md §7). */
+export type ClusterRule = DrsRule;
 
 export interface Cluster extends Base {
   kind: 'cluster';

@@ -2,6 +2,7 @@
 // bridge, datastore, SWITCH/PORT), names checked, nesting cycles refused, VMs declared with
 // `cluster:` placed, MACs and ids assigned. Problems come back as findings with the path of the
 // offending value; nothing here throws on user input.
+import { resolveConflicts } from '../cluster/rules.js';
 import type { Finding, Path } from '../spec/diagnostics.js';
 import type { AllocationSpec, DvPortgroupSpec, EvcMode, HostSpec, HostSwitchSpec, LabSpec, NestedSpec, SecuritySpec, TeamingSpec, VmSpec } from '../spec/schema.js';
 import { didYouMean } from '../spec/suggest.js';
@@ -780,6 +781,7 @@ class Resolver {
         if (r.type.startsWith('vm-host') && r.hosts.length === 0) this.error('missing-field', `a ${r.type} rule needs hosts`, [...rPath, 'hosts']);
         cluster.rules.push({ name: r.name ?? `rule-${j + 1}`, type: r.type, vms: r.vms, hosts: r.hosts });
       });
+      cluster.rules = resolveConflicts(cluster.rules); // §7: the older of two conflicting rules wins
       this.inv.clusters.set(c.name, cluster);
     });
     // A VM's pool lives in the cluster of the host it runs on.
