@@ -203,12 +203,14 @@ export interface PlacementOrder {
 /** Rank the hosts of a cluster for a VM that powers on; the engine then tries them in order. */
 export function placementOrder(hosts: readonly PlacementCandidate[], rules: readonly DrsRule[], vm: string, placementOf: RuleCheck['placementOf']): PlacementOrder {
   const refused: Record<string, string> = {};
-  const ranked: Array<PlacementCandidate & { preferred: boolean }> = [];
+  const mine = rules.filter((r) => r.vms.includes(vm));
+  const ranked: Array<{ name: string; loadAfter: number; preferred: boolean }> = [];
   for (const h of hosts) {
     // Must rules and anti-affinity are never broken; should rules and affinity only make a host preferred.
-    const hard = ruleRefusal(rules, vm, h.name, { placementOf, honourShould: false, vmVm: true, affinity: false });
+    const hard = mine.length ? ruleRefusal(mine, vm, h.name, { placementOf, honourShould: false, vmVm: true, affinity: false }) : undefined;
     if (hard) { refused[h.name] = hard; continue; }
-    ranked.push({ ...h, preferred: ruleRefusal(rules, vm, h.name, { placementOf, honourShould: true, vmVm: true }) === undefined });
+    const preferred = !mine.length || ruleRefusal(mine, vm, h.name, { placementOf, honourShould: true, vmVm: true }) === undefined;
+    ranked.push({ name: h.name, loadAfter: h.loadAfter, preferred });
   }
   ranked.sort((a, b) => Number(b.preferred) - Number(a.preferred) || a.loadAfter - b.loadAfter || (a.name < b.name ? -1 : 1));
   return { order: ranked.map((h) => h.name), refused };

@@ -203,11 +203,15 @@ hostChoosers.push((engine, vm) => {
   if (!cluster.drs?.enabled || !vcenterNow(engine).up) return undefined;
   const loads = expectedLoads(engine);
   const l = ledger(engine);
+  const cores = engine.cache('drs.cores', () => new Map<string, number>());
   const candidates = cluster.hosts.filter((h) => engine.row(`host:${h}`)).map((h) => {
-    const capacity = l.hostCapacity(h);
-    const cores = engine.config<{ cpu: { cores: number; sockets: number } }>(`host:${h}`).cpu;
+    let n = cores.get(h);
+    if (n === undefined) {
+      const cpu = engine.config<{ cpu: { cores: number; sockets: number } }>(`host:${h}`).cpu;
+      cores.set(h, (n = cpu.cores * cpu.sockets));
+    }
     const t = loads.get(h) ?? { memoryMB: 0, cpus: 0 };
-    return { name: h, loadAfter: Math.max((t.memoryMB + config.memoryMB) / capacity.memoryMB, (t.cpus + config.cpus) / (cores.cores * cores.sockets)) };
+    return { name: h, loadAfter: Math.max((t.memoryMB + config.memoryMB) / l.hostCapacity(h).memoryMB, (t.cpus + config.cpus) / n) };
   });
   const placementOf = (o: string) => {
     const rt = engine.row(`vm:${o}`) ? engine.runtime<VmRuntime>(`vm:${o}`) : undefined;
