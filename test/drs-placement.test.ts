@@ -11,6 +11,8 @@ import { nestlab, tempDir } from './helpers.js';
 
 interface Opts {
   drs?: string;
+  /** the hosts mounting the shared datastore (default: all) */
+  san?: string[];
   rules?: string;
   vms: string[];
   maintenance?: string;
@@ -23,7 +25,7 @@ const D = 'disks: [{ datastore: san, size: 10GB }], nics: [{ network: VM Network
 const LAB = (o: Opts) => `lab: placement
 vcenter: external
 datastores:
-  - { name: san, type: vmfs, capacity: 2TB, hosts: [${HOSTS.join(', ')}] }
+  - { name: san, type: vmfs, capacity: 2TB, hosts: [${(o.san ?? HOSTS).join(', ')}] }
 hosts:
 ${HOSTS.map((h) => `  - { name: ${h}, cpu: xeon-gold-6130, memory: 64GB${o.maintenance === h ? ', maintenance: true' : ''}, switches: [{ name: vSwitch0, portgroups: [{ name: VM Network }] }] }`).join('\n')}
 clusters:
@@ -55,6 +57,12 @@ test('§7 initial placement: a cluster: VM goes to the least loaded host, and th
   assert.equal(e.length, 1);
   assert.equal(e[0]!.object, 'vm:web');
   assert.match(e[0]!.message, /DRS placed web on esx3/);
+
+  // The least loaded host without the VM's datastore is passed over (§6 storage, as for vMotion).
+  const noSan = lab({ san: ['esx1', 'esx2'], vms: ['name: big1, host: esx1, cpus: 8, memory: 48GB', 'name: big2, host: esx2, cpus: 8, memory: 32GB', 'name: web, cluster: c1, cpus: 2, memory: 4GB'] });
+  assert.equal(noSan.up.code, 0, noSan.up.stdout);
+  assert.equal(noSan.host('web'), 'esx2');
+  assert.match(noSan.placed()[0]!.message, /after esx3 refused it/);
 });
 
 test('§7 initial placement never breaks a must rule, and prefers a should rule over load', () => {

@@ -1,9 +1,9 @@
 // Can this VM run on that host? One answer for every way a VM lands on a host: a power-on, an HA
 // restart, a vMotion (by hand, by DRS, by maintenance mode). The checks, in order: the datastores
-// holding its disks mounted there and its networks present by exact, case-sensitive name (when it
-// moves: at power-on the lab file already guarantees both), the CPU features it runs with (vMotion,
-// §5/§6), nested-virtualization requirements (§4), admission control (§1.4) and the checks cluster
-// services register (VMFS locks, vCenter's dvPorts, HA admission control).
+// holding its disks mounted there and its networks present by exact, case-sensitive name (unless
+// it is the host the lab file names, which guarantees both), the CPU features it runs with
+// (vMotion, §5/§6), nested-virtualization requirements (§4), admission control (§1.4) and the
+// checks cluster services register (VMFS locks, vCenter's dvPorts, HA admission control).
 import { missingCpuFeatures } from '../cluster/evc.js';
 import { vmDemand } from '../compute/admission.js';
 import { nestedRefusal } from '../compute/nested.js';
@@ -48,7 +48,7 @@ export interface PlacementOptions {
 /** Why `vm` cannot run on `host` for `why`, or undefined. The host's own state is the caller's concern. */
 export function placementRefusal(engine: Engine, vm: string, host: string, why: Placement, opts: PlacementOptions = {}): OperationError | undefined {
   const config = vmConfig(engine, vm);
-  if (why !== 'power-on') {
+  if (why !== 'power-on' || host !== config.host) {
     const e = storageRefusal(engine, vm, host, why) ?? networkRefusal(engine, vm, host);
     if (e) return e;
   }
