@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  failoverCapacity, haAdmission, hostSlots, monitorVerdict, percentageReport, restartOrder, slotReport, slotSize, vmMonitoringSettings, type HaVm, percentageDemand, type ClusterLoad } from '../src/cluster/ha.js';
+  electPrimary, failoverCapacity, haAdmission, hostSlots, monitorVerdict, nextRestartAttemptMs, percentageReport, restartOrder, slotReport, slotSize, vmMonitoringSettings,
+  type HaVm, percentageDemand, type ClusterLoad } from '../src/cluster/ha.js';
 
 /** A cluster's running VMs as admission control reads them (listed, or summed). */
 function loadOf(vms: readonly HaVm[]): ClusterLoad {
@@ -139,8 +140,10 @@ clusters:
 vms:
   - { name: pinned, host: esx1, cpus: 1, memory: 1GB, disks: [{ datastore: local1, size: 10GB }] }
 `);
+  // esx1 mounts the only datastore, so it is the primary (§8): esx2 elects itself and declares esx1
+  // failed at T0+25 s.
   run('fail', 'esx1');
-  run('advance', '20s');
+  run('advance', '30s');
   const failed = events(run, 'ha.restart-failed');
   assert.equal(failed.length, 1);
   assert.match(failed[0]!.message, /could not restart pinned.*esx2 does not mount datastore "local1"/);
@@ -325,4 +328,160 @@ test('§11.33 VM monitoring: heartbeats stop at T0, no I/O → reset at T0+30 s;
   run('advance', '60s');
   assert.equal(events(run, 'ha.vm-monitor-io').length, 1);
   assert.equal(events(run, 'ha.vm-reset').length, 3);
+});
+
+// ---- primary and secondaries, restart retries, isolation response and priority (issue #5) ----------
+
+test('§8 primary election (FDM): the most datastores mounted wins; a tie goes to the highest host name, compared lexically', () => {
+  assert.equal(electPrimary([{ name: 'esx1', datastores: 2 }, { name: 'esx3', datastores: 1 }, { name: 'esx2', datastores: 2 }]), 'esx2');
+  assert.equal(electPrimary([{ name: 'host-99', datastores: 1 }, { name: 'host-100', datastores: 1 }]), 'host-99', 'as FDM compares managed-object ids');
+  assert.equal(electPrimary([]), undefined);
+});
+
+test('§8 restart retries: attempts at T, T+2, T+6, T+14 and T+30 min; das.maxvmrestartcount = 5, then none', () => {
+  assert.deepEqual([0, 1, 2, 3, 4, 5].map((n) => nextRestartAttemptMs(16_000, n)), [16_000, 136_000, 376_000, 856_000, 1_816_000, undefined]);
+});
+
+type HaStatus = { primary: string | null; hosts: Array<{ name: string; role: string }>; pendingRestarts: Array<{ vm: string; attempts: number; nextAttemptAt: number }> };
+const status = (run: (...a: string[]) => ReturnType<typeof nestlab>): HaStatus => run('ha', 'c1').json() as HaStatus;
+const roles = (s: HaStatus) => s.hosts.map((h) => `${h.name}:${h.role}`).join(' ');
+const timeline = (run: (...a: string[]) => ReturnType<typeof nestlab>) => events(run, 'ha.').map((e) => [e.type, e.time]);
+const LOCAL1 = '  - { name: local1, type: local-ssd, capacity: 500GB, hosts: [esx1] }\nhosts:\n';
+
+test('§8 one primary plus secondaries: the primary fails → election at T0+10 s, new primary at T0+25 s, which declares it failed and restarts its VMs; back, it is a secondary', () => {
+  const { run, up } = lab(THREE('{ enabled: true, admissionControl: { policy: disabled } }', [
+    `  - { name: app, host: esx3, cpus: 1, memory: 1GB, ${D} }`,
+    `  - { name: other, host: esx1, cpus: 1, memory: 1GB, ${D} }`,
+  ].join('\n')));
+  assert.equal(up.code, 0, up.stdout);
+  // Every host mounts san: the tie goes to the highest name.
+  assert.equal(status(run).primary, 'esx3');
+  assert.equal(roles(status(run)), 'esx1:secondary esx2:secondary esx3:primary');
+  const f = run('fail', 'esx3');
+  assert.equal(f.code, 0, f.stdout + f.stderr);
+  assert.deepEqual(f.json().ha.map((h: { event: string; at: number }) => [h.event, h.at]), [['election', 10], ['primary-elected', 25], ['declare-failed', 25]]);
+  run('advance', '9s');
+  assert.equal(status(run).primary, 'esx3', 'the secondaries have not noticed yet');
+  run('advance', '1s');
+  assert.equal(status(run).primary, null, 'an election is under way');
+  run('advance', '30s');
+  assert.deepEqual(timeline(run), [['ha.election', 10], ['ha.primary-elected', 25], ['ha.host-failed', 25], ['ha.vm-restarted', 25]]);
+  assert.equal(events(run, 'ha.primary-elected')[0]!.object, 'host:esx2');
+  assert.match(events(run, 'ha.host-failed')[0]!.message, /primary esx2 of cluster c1 declared esx3 failed/);
+  assert.equal(where(run, 'app'), 'on@esx2', 'restarted on the host with the most unreserved memory');
+  assert.equal(run('recover', 'esx3').code, 0);
+  assert.equal(status(run).primary, 'esx2');
+  assert.equal(roles(status(run)), 'esx1:secondary esx2:primary esx3:secondary', 'the old primary rejoins as a secondary');
+
+  // A host that mounts more datastores wins over a higher name.
+  const more = lab(THREE('{ enabled: true, admissionControl: { policy: disabled } }', '  []').replace('hosts:\n', LOCAL1));
+  assert.equal(more.up.code, 0, more.up.stdout);
+  assert.equal(status(more.run).primary, 'esx1');
+});
+
+test('§8 the primary is isolated: it declares itself isolated at T0+5 s and runs the isolation response; the others elect a new primary (T0+10 s, T0+25 s), which restarts the VMs', () => {
+  const { run } = lab(THREE('{ enabled: true, admissionControl: { policy: disabled }, isolationResponse: power-off }', `  - { name: app, host: esx3, cpus: 1, memory: 1GB, ${D} }`));
+  const f = run('fail', 'esx3', '--isolate');
+  assert.equal(f.code, 0, f.stdout + f.stderr);
+  assert.deepEqual(f.json().ha.map((h: { event: string; at: number }) => [h.event, h.at]), [['isolated', 5], ['election', 10], ['primary-elected', 25]]);
+  run('advance', '60s');
+  assert.deepEqual(timeline(run), [['ha.host-isolated', 5], ['ha.election', 10], ['ha.primary-elected', 25], ['ha.vm-restarted', 25]]);
+  assert.deepEqual(events(run, 'vm.powered-off').map((e) => [e.object, e.time]), [['vm:app', 5]]);
+  assert.equal(where(run, 'app'), 'on@esx1', 'esx1 and esx2 are alike: the first name');
+  assert.equal(status(run).primary, 'esx2');
+  run('recover', 'esx3');
+  assert.equal(roles(status(run)), 'esx1:secondary esx2:primary esx3:secondary');
+});
+
+test('§8 a secondary is isolated: its own election (T0+10 s), self-primary (T0+25 s), isolated (T0+30 s); the primary stays', () => {
+  const { run } = lab(THREE('{ enabled: true, admissionControl: { policy: disabled } }', `  - { name: app, host: esx1, cpus: 1, memory: 1GB, ${D} }`));
+  assert.deepEqual(run('fail', 'esx1', '--isolate').json().ha.map((h: { event: string; at: number }) => [h.event, h.at]), [['election', 10], ['self-primary', 25], ['isolated', 30]]);
+  run('advance', '30s');
+  assert.equal(status(run).primary, 'esx3');
+  assert.equal(events(run, 'ha.primary-elected').length, 0);
+});
+
+test('§8 isolation response power-off: a VM whose restart priority is disabled gets no isolation response and keeps running', () => {
+  const { run } = lab(THREE('{ enabled: true, admissionControl: { policy: disabled }, isolationResponse: power-off }', [
+    `  - { name: app, host: esx1, cpus: 1, memory: 1GB, ${D} }`,
+    `  - { name: keep, host: esx1, cpus: 1, memory: 1GB, ha: { restartPriority: disabled }, ${D} }`,
+  ].join('\n')));
+  run('fail', 'esx1', '--isolate');
+  run('advance', '60s');
+  assert.deepEqual(timeline(run), [['ha.election', 10], ['ha.self-primary', 25], ['ha.host-isolated', 30], ['ha.vm-restarted', 30]]);
+  assert.match(events(run, 'ha.host-isolated')[0]!.message, /keep keep running \(restart priority disabled\)/);
+  assert.equal(where(run, 'keep'), 'on@esx1');
+  assert.match(where(run, 'app'), /^on@esx[23]$/);
+  assert.deepEqual(events(run, 'vm.powered-off').map((e) => e.object), ['vm:app']);
+});
+
+// esx1's big VM reserves 20 GB; esx2 and esx3 each hold 20 GB of reservations already: no room.
+const CROWDED = (esx2 = '') => THREE('{ enabled: true, admissionControl: { policy: disabled } }', [
+  `  - { name: big, host: esx1, cpus: 1, memory: 20GB, resources: { memory: { reservation: 20GB } }, ${D} }`,
+  `  - { name: fill2, host: esx2, cpus: 1, memory: 20GB, resources: { memory: { reservation: 20GB } }, ${D} }`,
+  `  - { name: fill3, host: esx3, cpus: 1, memory: 20GB, resources: { memory: { reservation: 20GB } }, ${D} }`,
+].join('\n')).replace(HOST('esx2'), `${HOST('esx2').slice(0, -2)}${esx2} }`);
+
+test('§8 restart retries: a VM that finds no room is retried at T+2, T+6, T+14 and T+30 min after its first attempt, then HA gives up (das.maxvmrestartcount = 5)', () => {
+  const { run, up } = lab(CROWDED());
+  assert.equal(up.code, 0, up.stdout);
+  run('fail', 'esx1');
+  run('advance', '20s');
+  assert.deepEqual(status(run).pendingRestarts.map((p) => [p.vm, p.attempts, p.nextAttemptAt]), [['big', 1, 136]]);
+  run('advance', '2000s');
+  assert.deepEqual(events(run, 'ha.restart-failed').map((e) => e.time), [16, 136, 376, 856, 1816]);
+  assert.match(events(run, 'ha.restart-failed')[0]!.message, /attempt 1 of 5; next at T\+136s/);
+  const gaveUp = events(run, 'ha.restart-gave-up') as Array<Ev & { data: { attempts: number } }>;
+  assert.deepEqual(gaveUp.map((e) => [e.object, e.time, e.data.attempts]), [['vm:big', 1816, 5]]);
+  assert.deepEqual(status(run).pendingRestarts, []);
+  const tasks = run('tasks').json().tasks as Array<{ kind: string; state: string; error: { code: string } | null }>;
+  assert.deepEqual(tasks.filter((t) => t.kind === 'ha-restart').map((t) => t.error?.code), Array(5).fill('insufficient-memory-resources'));
+  // Spent: capacity appearing now changes nothing.
+  run('power', 'off', 'fill2');
+  run('advance', '1s');
+  assert.equal(where(run, 'big'), 'off@esx1');
+});
+
+test('§8 restart retries: capacity appearing retries at once — another VM of the cluster powers off, or the failed host comes back', () => {
+  const off = lab(CROWDED());
+  off.run('fail', 'esx1');
+  off.run('advance', '60s');
+  assert.equal(off.run('power', 'off', 'fill2').code, 0);
+  off.run('advance', '1s');
+  assert.deepEqual(timeline(off.run), [['ha.host-failed', 15], ['ha.restart-failed', 16], ['ha.vm-restarted', 60]]);
+  assert.equal(where(off.run, 'big'), 'on@esx2');
+  assert.deepEqual(status(off.run).pendingRestarts, []);
+
+  const back = lab(CROWDED());
+  back.run('fail', 'esx1');
+  back.run('advance', '100s');
+  assert.equal(back.run('recover', 'esx1').code, 0);
+  back.run('advance', '1s');
+  assert.deepEqual(timeline(back.run), [['ha.host-failed', 15], ['ha.restart-failed', 16], ['ha.vm-restarted', 100]]);
+  assert.equal(where(back.run, 'big'), 'on@esx1', 'on its own host, back online');
+  back.run('advance', '2000s');
+  assert.equal(events(back.run, 'ha.restart-failed').length, 1, 'no retry left scheduled');
+});
+
+test('§8 restart retries: a host exiting maintenance mode retries at once', () => {
+  const { run, up } = lab(CROWDED(', maintenance: true').replace(`  - { name: fill2, host: esx2, cpus: 1, memory: 20GB, resources: { memory: { reservation: 20GB } }, ${D} }\n`, ''));
+  assert.equal(up.code, 0, up.stdout);
+  run('fail', 'esx1');
+  run('advance', '60s');
+  assert.equal(run('maintenance', 'exit', 'esx2').code, 0);
+  run('advance', '1s');
+  assert.deepEqual(timeline(run), [['ha.host-failed', 15], ['ha.restart-failed', 16], ['ha.vm-restarted', 60]]);
+  assert.equal(where(run, 'big'), 'on@esx2');
+});
+
+test('§11.22 + §8 retries: the VMs an isolated host leaves powered on are not retried while it lives; once it fails they restart', () => {
+  const { run } = lab(THREE('{ enabled: true, admissionControl: { policy: disabled }, isolationResponse: leave-powered-on }', `  - { name: app, host: esx1, cpus: 1, memory: 1GB, ${D} }`));
+  run('fail', 'esx1', '--isolate');
+  run('advance', '3600s');
+  assert.deepEqual(timeline(run), [['ha.election', 10], ['ha.self-primary', 25], ['ha.host-isolated', 30], ['ha.restart-failed', 30]]);
+  assert.deepEqual(status(run).pendingRestarts, []);
+  assert.equal(where(run, 'app'), 'on@esx1');
+  run('fail', 'esx1');
+  run('advance', '20s');
+  assert.deepEqual(events(run, 'ha.vm-restarted').map((e) => [e.object, e.time]), [['vm:app', 3616]]);
 });

@@ -1,15 +1,64 @@
 // vSphere HA (spec/compute.md §8) as pure functions: FDM detection and isolation timings,
 // admission control (slots, cluster resource percentage, dedicated failover hosts) with the
-// spec's formulas, restart priorities and restart placement. The engine glue is engine/ha.ts.
+// spec's formulas, the primary's election, restart priorities, placement and retries. The engine
+// glue is engine/ha.ts and engine/ha-*.ts.
 
 // ---- detection (§8 "Detection", §11.21, §11.22) ------------------------------------------------
 
 /** A secondary without network heartbeats, ping or datastore heartbeats is declared failed after 15 s. */
 export const HA_FAILURE_DETECTION_MS = 15_000;
+/** Hosts that stop hearing the primary start an election 10 s later; it ends with a primary at 25 s. */
+export const HA_ELECTION_START_MS = 10_000;
+export const HA_ELECTION_DONE_MS = 25_000;
 /** Isolation timeline of a secondary: election at T0+10 s, own primary at T0+25 s, isolated at T0+30 s. */
-export const HA_ISOLATION_ELECTION_MS = 10_000;
-export const HA_ISOLATION_SELF_PRIMARY_MS = 25_000;
+export const HA_ISOLATION_ELECTION_MS = HA_ELECTION_START_MS;
+export const HA_ISOLATION_SELF_PRIMARY_MS = HA_ELECTION_DONE_MS;
 export const HA_ISOLATION_DECLARED_MS = 30_000;
+/** An isolated primary hears no secondary and declares itself isolated at about 5 s. */
+export const HA_PRIMARY_ISOLATION_DECLARED_MS = 5_000;
+
+// ---- primary election (§8 "One primary (master) host plus secondaries") --------------------------
+
+export interface ElectionCandidate {
+  name: string;
+  /** datastores the host mounts */
+  datastores: number;
+}
+
+/**
+ * FDM's election among the live hosts: the host that mounts the most datastores wins; a tie goes
+ * to the highest managed-object id, lexically ("host-99" beats "host-100"). nestlab has no
+ * managed-object ids, so the lexically highest host name stands in for it.
+ */
+export function electPrimary(candidates: readonly ElectionCandidate[]): string | undefined {
+  let best: ElectionCandidate | undefined;
+  for (const c of candidates) if (!best || c.datastores > best.datastores || (c.datastores === best.datastores && c.name > best.name)) best = c;
+  return best?.name;
+}
+
+// ---- restart retries (§8) -------------------------------------------------------------------------
+
+/**
+ * `das.maxvmrestartcount`, default 5: the attempts HA makes to restart a VM, where one attempt
+ * tries every host of the cluster once (Epping & Denneman, vSphere HA deep dive). "If there are
+ * insufficient resources, vSphere HA waits for more unreserved capacity to become available, for
+ * example, due to a host coming back online, and then retries the placement" (vSphere
+ * Availability guide).
+ */
+export const HA_MAX_RESTART_ATTEMPTS = 5;
+const MINUTE = 60_000;
+/** When attempt n + 1 is due, after the first: T, T+2 min, T+6 min, T+14 min, T+30 min (Epping & Denneman, vSphere HA deep dive). */
+const RESTART_ATTEMPT_OFFSETS_MS = [0, 2 * MINUTE, 6 * MINUTE, 14 * MINUTE, 30 * MINUTE] as const;
+
+/**
+ * When the next attempt to restart a VM is due, given the time of its first attempt and how many
+ * attempts were made (on this schedule or early, when capacity appeared: each counts); undefined
+ * once `HA_MAX_RESTART_ATTEMPTS` are spent.
+ */
+export function nextRestartAttemptMs(firstAttemptMs: number, attemptsMade: number): number | undefined {
+  if (attemptsMade >= HA_MAX_RESTART_ATTEMPTS) return undefined;
+  return firstAttemptMs + RESTART_ATTEMPT_OFFSETS_MS[attemptsMade]!;
+}
 
 // ---- restart priority (§8) ---------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import { Engine, OperationError } from './engine.js';
 import { migrate } from './migrate.js';
 import { placementRefusal } from './placement.js';
 import { effectiveCluster } from './evc.js';
-import { hostChoosers, powerListeners } from './hooks.js';
+import { hostAvailableListeners, hostChoosers, powerListeners } from './hooks.js';
 import { hostRefusal, type HostRuntime, type VmRuntime } from './power.js';
 import { currentStats } from './stats.js';
 import { requireVcenter, vcenterNow } from './vcenter.js';
@@ -146,6 +146,7 @@ export function exitMaintenance(store: Store, lab: LabRow, host: string): { host
     if (engine.runtime<HostRuntime>(`host:${host}`).state === 'maintenance') {
       engine.setRuntime(`host:${host}`, { state: 'connected' });
       engine.event('host.exited-maintenance', `host:${host}`, `${host} exited maintenance mode`);
+      for (const l of hostAvailableListeners) l(engine, host);
       engine.save();
     }
     return { host, state: engine.runtime<HostRuntime>(`host:${host}`).state };

@@ -23,3 +23,7 @@ export const hostChoosers: HostChooser[] = [];
 /** Told when a VM powered on or off on a host (VMFS locks, EVC baselines, HA's maps follow the VM). */
 export type PowerListener = (engine: Engine, vm: string, host: string, state: 'on' | 'off') => void;
 export const powerListeners: PowerListener[] = [];
+
+/** Told when a host can run VMs again without having failed: it left maintenance mode (HA retries its pending restarts). */
+export type HostListener = (engine: Engine, host: string) => void;
+export const hostAvailableListeners: HostListener[] = [];
