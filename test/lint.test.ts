@@ -804,6 +804,28 @@ vms:
   quiet(lab('{ name: apart, type: vm-anti-affinity, vms: [v1, v2] }'), 'drs-rule-conflict');
 });
 
+// network.md R5.4, §10.28: "IP-based teaming requires that the physical switch be configured with EtherChannel"
+test('ip-hash-without-port-channel: IP hash over two uplinks needs them in one port channel of one switch', () => {
+  const lab = (p1: string, p2: string, policy = 'ip-hash') => `
+lab: iphash
+network:
+  switches:
+    - { name: psw, ports: { p1: { mode: trunk${p1} }, p2: { mode: trunk${p2} } } }
+hosts:
+  - name: esx
+    cpu: xeon-e3-1230-v3
+    memory: 32GB
+    nics: [{ name: vmnic0, connect: psw/p1 }, { name: vmnic1, connect: psw/p2 }]
+    switches:
+      - { name: vSwitch0, uplinks: [vmnic0, vmnic1], teaming: { policy: ${policy} }, portgroups: [{ name: VM Network }] }
+`;
+  const f = fires(lab('', ''), 'ip-hash-without-port-channel', ['hosts', 0, 'switches', 0, 'portgroups', 0]);
+  assert.match(f.message, /vmnic0 → psw\/p1, vmnic1 → psw\/p2/);
+  fires(lab(', channel: po1', ', channel: po2'), 'ip-hash-without-port-channel', ['hosts', 0, 'switches', 0, 'portgroups', 0]);
+  quiet(lab(', channel: po1', ', channel: po1'), 'ip-hash-without-port-channel');
+  quiet(lab('', '', 'port-id'), 'ip-hash-without-port-channel');
+});
+
 // ---- the rule list and the order of findings ------------------------------------------------------
 
 // the rule ids are a contract (diagnostics.ts Finding.code: "warnings: the lint rule id")

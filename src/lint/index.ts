@@ -10,7 +10,7 @@ import {
   nestedEsxiMinMemory, nestedHardwareVersion, nestedHvNotExposed,
 } from './compute-rules.js';
 import {
-  beaconWithVgt, duplicateMac, guestVlanTagDropped, macLearningNeedsVds66, nestedNeedsForgedTransmits, nestedNeedsPromiscuous,
+  beaconWithVgt, duplicateMac, guestVlanTagDropped, ipHashWithoutPortChannel, macLearningNeedsVds66, nestedNeedsForgedTransmits, nestedNeedsPromiscuous,
   nestedVlanNeedsTrunk, promiscuousDuplicateFrames, vcenterOnStaticDvPortgroup, vdsWithoutVcenter,
 } from './network-rules.js';
 import type { LintRule } from './util.js';
@@ -43,6 +43,7 @@ export const LINT_RULES: readonly LintRule[] = Object.freeze([
   hardwareVersionUnsupported,
   drsNetworkNotOnAllHosts,
   drsRuleConflict,
+  ipHashWithoutPortChannel,
 ]);
 
 /** All rules' findings: by rule order, then inventory order within a rule. Deterministic. */

@@ -241,6 +241,52 @@ export const beaconWithVgt: LintRule = {
   },
 };
 
+/**
+ * network.md R5.4, §10.28: "IP-based teaming requires that the physical switch be configured with
+ * EtherChannel" — one VM MAC leaves on several uplinks, so without a port channel the physical
+ * switch sees it flap between ports.
+ */
+export const ipHashWithoutPortChannel: LintRule = {
+  id: 'ip-hash-without-port-channel',
+  summary: 'route based on IP hash needs its active uplinks in one EtherChannel (port channel) on one physical switch',
+  check(inv) {
+    const out: Finding[] = [];
+    const check = (n: ResolvedNetwork, host: Host, nics: readonly string[], path: Path) => {
+      if (nics.length < 2) return;
+      const ports = nics.map((name) => host.nics.find((x) => x.name === name)?.connect);
+      const channels = ports.map((c) => (c ? inv.pswitches.get(c.switch)?.ports.get(c.port)?.channel : undefined));
+      const switches = new Set(ports.map((c) => c?.switch));
+      if (switches.size === 1 && channels[0] !== undefined && channels.every((c) => c === channels[0])) return;
+      const where = nics.map((name, i) => `${name} → ${ports[i] ? `${ports[i]!.switch}/${ports[i]!.port}${channels[i] ? ` (channel ${channels[i]})` : ''}` : 'a virtual switch (no EtherChannel possible)'}`).join(', ');
+      out.push(finding(
+        'ip-hash-without-port-channel',
+        `${networkLabel(n)} on ${host.name} routes based on IP hash over ${nics.join(', ')}, but they are not one EtherChannel on one physical switch (${where}): `
+        + 'a VM\'s frames leave on several uplinks, so the physical switch sees its MAC flap between ports and replies go astray (R5.4, network.md §10.28).',
+        path,
+        'put those switch ports in one port channel (ports: { pN: { channel: po1 } } on the same switch), or use route based on originating port ID',
+      ));
+    };
+    for (const host of inv.hosts.values()) {
+      for (const vswitch of host.vswitches) {
+        for (const pg of vswitch.portgroups) {
+          if (pg.teaming.policy === 'ip-hash') check({ kind: 'portgroup', pg, vswitch, host }, host, pg.teaming.active.filter((u) => vswitch.uplinks.includes(u)), pg.source);
+        }
+      }
+    }
+    for (const dvs of inv.dvswitches.values()) {
+      for (const pg of dvs.portgroups) {
+        if (pg.teaming.policy !== 'ip-hash') continue;
+        for (const m of dvs.members) {
+          const host = inv.hosts.get(m.host);
+          const active = m.uplinks.filter((u) => pg.teaming.active.includes(u));
+          if (host) check({ kind: 'dvportgroup', pg, dvs }, host, active.length ? active : m.uplinks, pg.source);
+        }
+      }
+    }
+    return out;
+  },
+};
+
 // ---- vDS and vCenter ---------------------------------------------------------------------------
 
 /** Rule 10 — lab-file.md `vcenter` ("Absent: no vCenter, so no ... vDS changes"), network.md R6.2. */
