@@ -103,9 +103,9 @@ distributedSwitches:
   const sw = vswitch(net, 'dvswitch:dvs@esx1');
   const X = macToNumber('00:0c:29:00:00:99');
   send(net, 'a/nic0', eth(X, BROADCAST_MAC));
-  assert.equal(sw.learned.get(X)?.vp.port.peer?.id, 'vnic:a/0');
+  assert.equal(sw.learned.getMac(X)?.vp.port.peer?.id, 'vnic:a/0');
   send(net, 'b/nic0', eth(X, BROADCAST_MAC));
-  assert.equal(sw.learned.get(X)?.vp.port.peer?.id, 'vnic:b/0', 're-learned on B');
+  assert.equal(sw.learned.getMac(X)?.vp.port.peer?.id, 'vnic:b/0', 're-learned on B');
 });
 
 test('R5.3: source-MAC hash picks per source MAC — one nested host\'s VMs may leave on different uplinks, each MAC always on the same one', () => {
@@ -193,7 +193,7 @@ distributedSwitches:
   const X = macToNumber('00:0c:29:00:00:77');
   send(net, 'p/nic0', eth(X, BROADCAST_MAC));
   const vp = vswitch(net, 'dvswitch:dvs@esx1').portFor(swPort(net, 'dvswitch:dvs@esx1', 'vnic:p/0'))!;
-  assert.ok(vp.filter?.has(X), 'the dvFilter learned the nested source');
+  assert.ok(vp.filter?.getMac(X), 'the dvFilter learned the nested source');
 });
 
 test('R3.10, R5.9: beacon probing does not cover guest VLAN tagging — a guest VLAN dead behind one uplink goes unnoticed (lint: beacon-with-vgt); as VST it is caught', () => {

@@ -114,7 +114,7 @@ test('§10.6 no MAC learning: a forged source is not learned; promiscuous ports 
 test('§10.7 broadcast from a VM with 2 active uplinks: one copy per local port, one copy on one uplink (R1.6, R5.2)', () => {
   const { net } = lab(hostLab({ uplinks: 2, vms: [vm('a', 'X'), vm('b', 'X'), vm('c', 'X')] }));
   const sw = vswitch(net, S1);
-  const chosen = sw.selectUplink(sw.portFor(swPort(net, S1, 'vnic:a/0'))!, m('a'));
+  const chosen = sw.selectUplink(sw.portFor(swPort(net, S1, 'vnic:a/0'))!);
   const w = watch(net);
   send(net, 'a/nic0', eth(m('a'), BROADCAST_MAC));
   assert.equal(w.rx('b/nic0'), 1, 'B gets one copy');
@@ -145,7 +145,7 @@ test('§10.8 split horizon: a frame from one uplink never leaves by another (R1.
   // broadcast: the simulator applies R1.12 [L] (broadcast only from the port's own uplink) whenever
   // several uplinks are active, even when they lead to disjoint networks as here.
   const sw = vswitch(net, S1);
-  assert.equal(sw.selectUplink(sw.portFor(swPort(net, S1, 'vnic:a/0'))!, m('a'))?.id, UP0);
+  assert.equal(sw.selectUplink(sw.portFor(swPort(net, S1, 'vnic:a/0'))!)?.id, UP0);
   const w = watch(net);
   send(net, 'h/eth0', eth(m('h'), BROADCAST_MAC));
   assert.equal(w.rx(UP0), 1, 'the broadcast reaches L0 on vmnic0');
@@ -173,7 +173,7 @@ test('§10.9 reverse-path check drops our broadcast coming back on the second up
   const w2 = watch(off);
   send(off, 'a/nic0', eth(m('a'), BROADCAST_MAC));
   const back2 = w2.tx(UP0) === 1 ? UP1 : UP0;
-  assert.equal(sw.selectUplink(sw.portFor(swPort(off, S1, 'vnic:b/0'))!, m('b'))?.id, back2, 'B is pinned to the return uplink');
+  assert.equal(sw.selectUplink(sw.portFor(swPort(off, S1, 'vnic:b/0'))!)?.id, back2, 'B is pinned to the return uplink');
   assert.equal(w2.drop(back2, 'reverse-path'), 0);
   assert.equal(w2.rx('b/nic0'), 2, 'ReversePathFwdCheck=0: B receives a second copy');
 });
@@ -434,7 +434,7 @@ function link(net: Network, name: string, up: boolean): string[] {
 /** Where the physical switch has learned `mac` (VLAN 1 unless told), or null. */
 function learnedAt(net: Network, mac: number, vlan = 1): string | null {
   const psw = net.switches.get('pswitch:psw') as PhysicalSwitch;
-  return psw.fdb.lookup(vlan, mac, net.fabric.now)?.id ?? null;
+  return psw.fdb.portOf(vlan, mac)?.id ?? null;
 }
 
 const FAILOVER = 'teaming: { policy: explicit, active: [vmnic0], standby: [vmnic1] }';
@@ -544,7 +544,7 @@ const nicMac = (i: number) => macToNumber(`00:10:00:00:00:0${i}`);
 
 /** Where physical switch `sw` has learned `mac` (VLAN 1), or null. */
 function learnedAtOn(net: Network, sw: string, mac: number): string | null {
-  return (net.switches.get(`pswitch:${sw}`) as PhysicalSwitch).fdb.lookup(1, mac, net.fabric.now)?.id ?? null;
+  return (net.switches.get(`pswitch:${sw}`) as PhysicalSwitch).fdb.portOf(1, mac)?.id ?? null;
 }
 
 /** Which uplinks a frame from `who` leaves on. */
@@ -736,7 +736,7 @@ test('§10.28 IP hash: the uplink is chosen per packet from source and destinati
     const frame = icmpEchoFrame({ srcMac: m('a'), dstMac: m('h'), srcIp: ipToNumber('10.0.0.1'), dstIp: ipToNumber(`10.0.0.${d}`), id: 1, seq: d, reply: false });
     send(net, 'a/nic0', frame);
     send(net, 'a/nic0', frame);
-    ports.add(psw.fdb.lookup(1, m('a'), net.fabric.now)!.id);
+    ports.add(psw.fdb.portOf(1, m('a'))!.id);
   }
   assert.ok(u0.tx.length > 0 && u1.tx.length > 0, 'destinations spread over both uplinks');
   assert.equal(u0.tx.length % 2, 0, 'the same packet twice takes the same uplink');
@@ -765,7 +765,7 @@ test('§10.28 IP hash with EtherChannel: one logical port — A learned once on 
   const frames = record(net, () => {
     for (let d = 2; d < 34; d++) {
       send(net, 'a/nic0', ipFrame(m('a'), m('h'), '10.0.0.1', `10.0.0.${d}`, d));
-      ports.add(psw.fdb.lookup(1, m('a'), net.fabric.now)!.id);
+      ports.add(psw.fdb.portOf(1, m('a'))!.id);
     }
   });
   assert.ok(u0.tx.length > 0 && u1.tx.length > 0, 'A\'s packets leave on both uplinks (R5.4)');
@@ -817,7 +817,7 @@ test('§10.28 EtherChannel entries persist under the channel\'s name; members mu
   assert.deepEqual(saved.fdb['pswitch:psw']!.find((e) => e[1] === m('a'))!.slice(0, 3), [1, m('a'), PO1]);
   const next = buildNetwork(inv, { vm: (n) => ({ on: true, host: inv.vms.get(n)!.host }) });
   restore(next, saved);
-  assert.equal((next.switches.get('pswitch:psw') as PhysicalSwitch).fdb.lookup(1, m('a'), 0)?.id, PO1, 'restored on the channel');
+  assert.equal((next.switches.get('pswitch:psw') as PhysicalSwitch).fdb.portOf(1, m('a'))?.id, PO1, 'restored on the channel');
   const bad = loadLabText('bad.yaml', text.replace('p2: { mode: trunk, native: 1, allowed: all, channel: po1 }', 'p2: { mode: access, vlan: 1, channel: po1 }'));
   assert.ok(!bad.ok && bad.errors.some((e) => e.code === 'channel-mismatch' && e.path === 'network.switches[0].ports.p2.channel'), 'members of one channel with different modes are refused');
 });
@@ -1045,9 +1045,11 @@ test('§10.42 Linux bridge: learns, ages at 300 s, floods unknown unicast incl. 
   const K1_TAP = 'bridge:kvm1/br0[vnic:k1/0]';
   const ETH0 = 'nic:kvm1/eth0';
   send(net, 'k1/nic0', eth(m('k1'), BROADCAST_MAC));
-  assert.equal(br.fdb.lookup(0, m('k1'), net.fabric.now)?.id, K1_TAP, 'learns mV (k1) on its tap (R8.1)');
-  assert.equal(br.fdb.lookup(0, m('k1'), net.fabric.now + 299_000)?.id, K1_TAP, 'still there after 299 s idle');
-  assert.equal(br.fdb.lookup(0, m('k1'), net.fabric.now + 301_000), null, 'expired after 300 s idle (R8.2)');
+  assert.equal(br.fdb.portOf(0, m('k1'))?.id, K1_TAP, 'learns mV (k1) on its tap (R8.1)');
+  br.fdb.age(net.fabric.now + 299_000);
+  assert.equal(br.fdb.portOf(0, m('k1'))?.id, K1_TAP, 'still there after 299 s idle');
+  br.fdb.age(net.fabric.now + 301_000);
+  assert.equal(br.fdb.portOf(0, m('k1')), null, 'expired after 300 s idle (R8.2)');
 
   const w = watch(net);
   send(net, 'k1/nic0', eth(m('k1'), FOREIGN));
@@ -1056,7 +1058,7 @@ test('§10.42 Linux bridge: learns, ages at 300 s, floods unknown unicast incl. 
 
   // R transmits: L0 floods its broadcast into kvm1 (promiscuous port), br0 learns mR on eth0.
   send(net, 'r/nic0', eth(m('r'), BROADCAST_MAC));
-  assert.equal(br.fdb.lookup(0, m('r'), net.fabric.now)?.id, ETH0);
+  assert.equal(br.fdb.portOf(0, m('r'))?.id, ETH0);
   // H→R: L0 hands kvm1 a promiscuous copy; br0 has mR behind eth0 and does not send it back.
   const w2 = watch(net);
   send(net, 'h/eth0', eth(m('h'), m('r')));

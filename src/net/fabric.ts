@@ -3,6 +3,10 @@
 // what guests do next. Frames are bytes without their outer 802.1Q tag, which travels beside
 // them as `vid` (0 = untagged): flooding hands the same bytes to every port, nothing is copied.
 // Tracing costs one null check per hop when off.
+//
+// A hop allocates nothing: devices are called with small integers and objects only. A frame's
+// virtual time (a double, ms) is not an argument — V8 would box it into a new heap number at every
+// call it crosses — but a slot of the fabric, `frameTime`, set while the frame is delivered.
 import { COUNTER_SLOTS, DROP_BASE, REASON_INDEX, REASON_RULE, RX, TX, type DropReason } from './reasons.js';
 
 export type TraceAction = 'ingress' | 'forward' | 'flood' | 'deliver' | 'tag' | 'untag' | 'copy-promiscuous' | 'drop' | 'learn';
@@ -16,8 +20,8 @@ export interface Tracer {
 export interface Device {
   readonly id: string;
   readonly kind: string;
-  /** A frame arrives on `port` (one of this device's) with outer VLAN `vid` at virtual time `t` (ms). */
-  receive(port: Port, frame: Uint8Array, vid: number, t: number): void;
+  /** A frame arrives on `port` (one of this device's) with outer VLAN `vid`, at the fabric's `frameTime`. */
+  receive(port: Port, frame: Uint8Array, vid: number): void;
 }
 
 export type CaptureHook = (t: number, frame: Uint8Array, vid: number) => void;
@@ -59,9 +63,27 @@ export class Fabric {
   private depth = 0;
   private seq = 0;
   private readonly queue: Scheduled[] = [];
+  /** [0]: virtual time of the frame being handled, ms — when it reached the device now receiving it */
+  private readonly clock = new Float64Array(1);
 
-  /** Send `frame` out of `from` to whatever is at the other end. */
+  /** Virtual time (ms) of the frame being handled: when it reached the device receiving it. */
+  get frameTime(): number {
+    return this.clock[0]!;
+  }
+
+  /** Put `frame` on the wire out of `from` at virtual time `t` (ms): a guest or a beacon sends. */
   transmit(from: Port, frame: Uint8Array, vid: number, t: number): void {
+    const clock = this.clock;
+    const outer = clock[0]!;
+    clock[0] = t;
+    this.forward(from, frame, vid);
+    clock[0] = outer;
+  }
+
+  /** A device sends the frame it is handling out of `from`, at the frame's time, to whatever is at the other end. */
+  forward(from: Port, frame: Uint8Array, vid: number): void {
+    const clock = this.clock;
+    const t = clock[0]!;
     from.counters[TX]!++;
     if (from.capture !== null) from.capture(t, frame, vid);
     const to = from.peer;
@@ -77,7 +99,9 @@ export class Fabric {
     if (to.capture !== null) to.capture(t, frame, vid);
     this.depth++;
     // Serialization delay of the frame on this link (preamble, FCS and gap included).
-    to.device.receive(to, frame, vid, t + ((frame.length + 24) * 8) / (from.speedMbps * 1000));
+    clock[0] = t + ((frame.length + 24) * 8) / (from.speedMbps * 1000);
+    to.device.receive(to, frame, vid);
+    clock[0] = t;
     this.depth--;
   }
 

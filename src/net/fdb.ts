@@ -1,6 +1,10 @@
 // A learning bridge's forwarding database: (VLAN, MAC) → port, with ageing (R8.2, R9.1, R9.2).
-// Physical switches and Linux bridges share it; ESXi vSwitches never learn (R1.1).
-import type { Port } from './fabric.js';
+// Physical switches and Linux bridges share it; ESXi vSwitches never learn (R1.1). The data plane
+// learns and looks up the MACs of the frame it handles, in place in its bytes, at the fabric's
+// frame time: nothing is allocated per frame once a station is known.
+import { isMulticastAt, macFromHalves, macHigh, macLow, readMacHigh, readMacLow } from './codec/index.js';
+import type { Fabric, Port } from './fabric.js';
+import { MacTable } from './mactable.js';
 
 export interface FdbEntry {
   port: Port;
@@ -10,53 +14,78 @@ export interface FdbEntry {
 }
 
 export class Fdb {
-  private readonly byVlan = new Map<number, Map<number, FdbEntry>>();
+  /** keyed by the MAC's halves, the VLAN above the high half's 16 bits (vlanHigh) */
+  private readonly table = new MacTable<FdbEntry>();
 
   constructor(
     /** ageing time in ms; 0 disables ageing (R9.2) */
     public agingMs: number,
+    private readonly fabric: Fabric,
   ) {}
 
-  /** Learn `mac` on `port` in `vlan` (a station move re-points the entry, R9.1). Returns true when new or moved. */
-  learn(vlan: number, mac: number, port: Port, t: number): boolean {
-    let table = this.byVlan.get(vlan);
-    if (table === undefined) this.byVlan.set(vlan, (table = new Map()));
-    const e = table.get(mac);
-    if (e !== undefined && !e.static) {
-      const moved = e.port !== port;
-      e.port = port;
-      e.t = t;
-      return moved;
+  /**
+   * Learn the source MAC of the frame being handled (at frame[srcOffset..]) on `port` in `vlan`,
+   * at the frame's time (a station move re-points the entry, R9.1). Group sources are not learned.
+   * Returns true when new or moved.
+   */
+  learnSource(vlan: number, frame: Uint8Array, srcOffset: number, port: Port): boolean {
+    if (isMulticastAt(frame, srcOffset)) return false;
+    const high = vlanHigh(vlan, readMacHigh(frame, srcOffset));
+    const low = readMacLow(frame, srcOffset);
+    const e = this.table.get(high, low);
+    if (e === undefined) {
+      this.table.set(high, low, { port, t: this.fabric.frameTime });
+      return true;
     }
-    if (e === undefined) table.set(mac, { port, t });
-    return e === undefined;
+    if (e.static) return false;
+    const moved = e.port !== port;
+    e.port = port;
+    e.t = this.fabric.frameTime;
+    return moved;
   }
 
-  /** The port `mac` was learned on in `vlan`, unless the entry aged out (then it is removed). */
-  lookup(vlan: number, mac: number, t: number): Port | null {
-    const table = this.byVlan.get(vlan);
-    const e = table?.get(mac);
+  /** The port the MAC at frame[dstOffset..] was learned on in `vlan`, unless the entry aged out (then it is removed). */
+  lookupAt(vlan: number, frame: Uint8Array, dstOffset: number): Port | null {
+    const high = vlanHigh(vlan, readMacHigh(frame, dstOffset));
+    const low = readMacLow(frame, dstOffset);
+    const e = this.table.get(high, low);
     if (e === undefined) return null;
-    if (!e.static && this.agingMs > 0 && t - e.t > this.agingMs) {
-      table!.delete(mac);
+    if (!e.static && this.agingMs > 0 && this.fabric.frameTime - e.t > this.agingMs) {
+      this.table.delete(high, low);
       return null;
     }
     return e.port;
   }
 
+  /** An entry as saved (state.ts): `mac` on `port` in `vlan`, last seen at `t`. */
+  restore(vlan: number, mac: number, port: Port, t: number): void {
+    this.table.set(vlanHigh(vlan, macHigh(mac)), macLow(mac), { port, t });
+  }
+
+  /** Where `mac` is learned in `vlan`, ageing aside (for tools and tests). */
+  portOf(vlan: number, mac: number): Port | null {
+    return this.table.get(vlanHigh(vlan, macHigh(mac)), macLow(mac))?.port ?? null;
+  }
+
   /** Remove entries older than the ageing time. */
   age(t: number): void {
     if (this.agingMs <= 0) return;
-    for (const table of this.byVlan.values()) for (const [mac, e] of table) if (!e.static && t - e.t > this.agingMs) table.delete(mac);
+    for (const [high, low, e] of this.table.entries()) if (!e.static && t - e.t > this.agingMs) this.table.delete(high, low);
   }
 
   flushPort(port: Port): void {
-    for (const table of this.byVlan.values()) for (const [mac, e] of table) if (e.port === port) table.delete(mac);
+    for (const [high, low, e] of this.table.entries()) if (e.port === port) this.table.delete(high, low);
   }
 
+  /** Entries by VLAN, each VLAN's in the order learned. */
   entries(): Array<{ vlan: number; mac: number; port: Port; t: number }> {
     const out: Array<{ vlan: number; mac: number; port: Port; t: number }> = [];
-    for (const [vlan, table] of [...this.byVlan].sort((a, b) => a[0] - b[0])) for (const [mac, e] of table) out.push({ vlan, mac, port: e.port, t: e.t });
-    return out;
+    for (const [high, low, e] of this.table.entries()) out.push({ vlan: high >>> 16, mac: macFromHalves(high & 0xffff, low), port: e.port, t: e.t });
+    return out.sort((a, b) => a.vlan - b.vlan);
   }
+}
+
+/** A table key's high half: the VLAN (12 bits) above the MAC's high 16 bits. */
+function vlanHigh(vlan: number, high: number): number {
+  return (vlan << 16) | high;
 }

@@ -73,9 +73,10 @@ export class Guest implements Device {
 
   // ---- receiving ------------------------------------------------------------------------
 
-  receive(port: Port, frame: Uint8Array, vid: number, t: number): void {
+  receive(port: Port, frame: Uint8Array, vid: number): void {
     const iface = this.byPort.get(port)!;
     const f = this.fabric;
+    const t = f.frameTime;
     // The guest's own VLAN config: a VGT interface takes its VLAN only, others untagged only.
     if (vid !== iface.vlan) return f.drop(port, 'not-for-me', vid);
     const dst = frameDst(frame);

@@ -3,7 +3,7 @@
 // ingress port (R9.3), filtering frames whose destination is behind the ingress port (R9.4),
 // access ports that drop tagged frames (R9.5), trunks with a native VLAN and allowed list (R9.6),
 // and EtherChannel port channels — members that act as one logical port (R5.4).
-import { frameDst, frameSrc, isMulticastMac } from './codec/index.js';
+import { DST_OFFSET, SRC_OFFSET, isMulticastAt } from './codec/index.js';
 import { Port, type Device, type Fabric } from './fabric.js';
 import { Fdb } from './fdb.js';
 
@@ -45,7 +45,7 @@ export class PhysicalSwitch implements Device {
     readonly fabric: Fabric,
     agingS: number,
   ) {
-    this.fdb = new Fdb(agingS * 1000);
+    this.fdb = new Fdb(agingS * 1000, fabric);
   }
 
   addPort(port: Port, config: SwitchPortConfig): void {
@@ -69,7 +69,7 @@ export class PhysicalSwitch implements Device {
     return undefined;
   }
 
-  receive(port: Port, frame: Uint8Array, vid: number, t: number): void {
+  receive(port: Port, frame: Uint8Array, vid: number): void {
     const f = this.fabric;
     const m = this.members.get(port)!;
     const c = m.config;
@@ -86,16 +86,14 @@ export class PhysicalSwitch implements Device {
     // R9.1; a port channel is one logical port: a MAC seen on any member is learned on the
     // channel, so frames of one source spread over its members do not flap (R5.4).
     const ingress = m.logical;
-    const src = frameSrc(frame);
-    if (!isMulticastMac(src) && this.fdb.learn(vlan, src, ingress.port, t)) f.trace(this, port, 'learn', vlan, ingress.port === port ? 'R9.1' : 'R5.4');
-    const dst = frameDst(frame);
-    if (!isMulticastMac(dst)) {
-      const out = this.fdb.lookup(vlan, dst, t);
+    if (this.fdb.learnSource(vlan, frame, SRC_OFFSET, ingress.port)) f.trace(this, port, 'learn', vlan, ingress.port === port ? 'R9.1' : 'R5.4');
+    if (!isMulticastAt(frame, DST_OFFSET)) {
+      const out = this.fdb.lookupAt(vlan, frame, DST_OFFSET);
       if (out === ingress.port) return f.drop(port, 'same-port', vlan); // R9.4
       const l = out === null ? undefined : this.byLearnPort.get(out);
       const member = l === undefined ? null : pick(l, vlan, frame);
       if (member !== null) {
-        this.send(member, frame, vlan, t, 'forward', 'R9.1');
+        this.send(member, frame, vlan, 'forward', 'R9.1');
         return;
       }
     }
@@ -104,15 +102,15 @@ export class PhysicalSwitch implements Device {
     for (const l of this.logicals) {
       if (l === ingress) continue;
       const member = pick(l, vlan, frame);
-      if (member !== null) this.send(member, frame, vlan, t, 'flood', 'R9.3');
+      if (member !== null) this.send(member, frame, vlan, 'flood', 'R9.3');
     }
   }
 
-  private send(m: Member, frame: Uint8Array, vlan: number, t: number, action: 'forward' | 'flood', rule: string): void {
+  private send(m: Member, frame: Uint8Array, vlan: number, action: 'forward' | 'flood', rule: string): void {
     const c = m.config;
     const egress = c.mode === 'access' || vlan === c.native ? 0 : vlan; // R9.6: native untagged
     this.fabric.trace(this, m.port, action, vlan, rule);
-    this.fabric.transmit(m.port, frame, egress, t);
+    this.fabric.forward(m.port, frame, egress);
   }
 }
 

@@ -34,7 +34,7 @@ export function snapshot(net: Network, captures: Record<string, string>): NetSta
     } else {
       if (sw.learned.size) s.learned[id] = [...sw.learned].map(([mac, e]) => [mac, e.vp.port.id, e.t]);
       for (const vp of sw.vports) {
-        if (vp.filter?.size) s.filters[vp.port.id] = [...vp.filter];
+        if (vp.filter?.size) s.filters[vp.port.id] = [...vp.filter.keys()];
         if (vp.selected !== null) (s.selected ??= {})[vp.port.id] = vp.selected.id;
       }
       const probe = sw.beacon;
@@ -63,7 +63,7 @@ export function restore(net: Network, s: NetState): void {
     if (!(sw instanceof PhysicalSwitch || sw instanceof LinuxBridge)) continue;
     for (const [vlan, mac, portId, t] of entries) {
       const port = net.ports.get(portId) ?? (sw instanceof PhysicalSwitch ? sw.channelPort(portId) : undefined);
-      if (port) sw.fdb.learn(vlan, mac, port, t);
+      if (port) sw.fdb.restore(vlan, mac, port, t);
     }
   }
   for (const [id, entries] of Object.entries(s.learned)) {
@@ -73,7 +73,7 @@ export function restore(net: Network, s: NetState): void {
       const port = net.ports.get(portId);
       const vp = port && sw.portFor(port);
       if (vp) {
-        sw.learned.set(mac, { vp, t });
+        sw.learned.setMac(mac, { vp, t });
         vp.learnedCount++;
       }
     }
@@ -82,7 +82,7 @@ export function restore(net: Network, s: NetState): void {
     const port = net.ports.get(portId);
     const sw = port?.device;
     const vp = sw instanceof VSwitch ? sw.portFor(port!) : undefined;
-    if (vp?.filter) for (const m of macs) vp.filter.add(m);
+    if (vp?.filter) for (const m of macs) vp.filter.setMac(m, true);
   }
   for (const [id, entries] of Object.entries(s.arp)) {
     const i = net.interfaces.get(id);

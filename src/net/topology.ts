@@ -3,10 +3,11 @@
 // powered-on VM, VMkernel port and station, and the cables between them. A nested
 // hypervisor's vmnics are the uplink ports of its own switches, plugged straight into its
 // VM's port on the outer switch: frames cross nesting levels through the same device code.
-import { macToNumber, parseCidr, ipToNumber } from './codec/index.js';
+import { MacAddress, macToNumber, parseCidr, ipToNumber } from './codec/index.js';
 import { connect, Fabric, Port, type Device } from './fabric.js';
 import { Guest, type Interface } from './guest.js';
 import { LinuxBridge } from './bridge.js';
+import { MacTable } from './mactable.js';
 import { PhysicalSwitch } from './pswitch.js';
 import { VSwitch, type PortPolicy, type SwitchSettings, type VlanMode } from './vswitch.js';
 import type { DvPortgroup, Host, Inventory, Portgroup, VlanRanges, VmNic } from '../model/inventory.js';
@@ -114,7 +115,7 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
           const sp = port(`${s.id}[${k.id}]`, dev);
           connect(sp, iface.port);
           const vp = dev.addPort(sp, standardPolicy(pg), iface.mac);
-          iface.onMacChange = (m) => { vp.effectiveMac = m; dev.invalidate(); };
+          iface.onMacChange = (m) => { vp.effective = new MacAddress(m); dev.invalidate(); };
           net.guests.set(k.id, guest);
         }
       }
@@ -182,8 +183,8 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
         const vp = sw.addPort(sp, attach.policy!, mac);
         // Hypervisors put their uplinks in promiscuous mode (R2.3 modelling note), so do guests that ask.
         vp.guestPromisc = hypervisor || nic.promiscuous;
-        if (nic.macLearn) vp.filter = new Set();
-        if (iface) iface.onMacChange = (m) => { vp.effectiveMac = m; sw.invalidate(); };
+        if (nic.macLearn) vp.filter = new MacTable();
+        if (iface) iface.onMacChange = (m) => { vp.effective = new MacAddress(m); sw.invalidate(); };
       } else attach.device.addPort(sp);
     }
   }

@@ -4,9 +4,12 @@
 // split horizon (R1.10); teaming picks one uplink per source port (§5) among those that pass
 // failure detection — link status, or beacon probing (R5.9, beacon.ts); promiscuous copies
 // (R2.3); the MAC Learning dvFilter (§4a) and native vDS MAC learning (§4c).
-import { frameDst, frameSrc, isMulticastMac, rarpFrame } from './codec/index.js';
+// Forwarding allocates nothing: MACs are compared and looked up in the frame's bytes (MacTable),
+// the frame's time is read from the fabric (fabric.ts).
+import { DST_OFFSET, MacAddress, SRC_OFFSET, isMulticastAt, rarpFrame, readMacHigh, readMacLow } from './codec/index.js';
 import { BeaconProbe, isBeacon, type BeaconChange } from './beacon.js';
 import type { Fabric, Device, Port } from './fabric.js';
+import { MacTable } from './mactable.js';
 import type { DropReason } from './reasons.js';
 
 /** How a port group treats VLANs (§3): EST (0), VST (1–4094), all (4095) or vDS trunk ranges. */
@@ -46,11 +49,14 @@ export interface SwitchSettings {
 
 /** A non-uplink port: a VM vNIC, a VMkernel port, or a nested hypervisor's vmnic. */
 export class VPort {
-  effectiveMac: number;
+  /** the vNIC's own MAC */
+  readonly initial: MacAddress;
+  /** the MAC its guest uses: the initial one unless the guest changed it (R2.6; then invalidate the switch) */
+  effective: MacAddress;
   /** the guest put its NIC in promiscuous mode (nested hypervisors always do, R2.3 note) */
   guestPromisc = false;
   /** MACs learned on this port by the dvFilter (never age, R4a.3), or null without it */
-  filter: Set<number> | null = null;
+  filter: MacTable<true> | null = null;
   /** native MAC learning: how many MACs this port has learned (R4c.6) */
   learnedCount = 0;
   selected: Port | null = null;
@@ -59,15 +65,20 @@ export class VPort {
     readonly port: Port,
     readonly index: number,
     readonly policy: PortPolicy,
-    readonly initialMac: number,
+    initialMac: number,
   ) {
-    this.effectiveMac = initialMac;
+    this.initial = new MacAddress(initialMac);
+    this.effective = this.initial;
+  }
+
+  /** Does the switch deliver unicast to this port: its initial MAC, or a changed one it accepts (R2.6)? */
+  get receives(): boolean {
+    return this.effective.value === this.initial.value || this.policy.macChanges;
   }
 
   /** The MAC the switch delivers unicast to (R2.6), or -1 when it receives nothing. */
   get registeredMac(): number {
-    if (this.effectiveMac === this.initialMac) return this.initialMac;
-    return this.policy.macChanges ? this.effectiveMac : -1;
+    return this.receives ? this.effective.value : -1;
   }
 }
 
@@ -86,12 +97,12 @@ export class VSwitch implements Device {
   beacon: BeaconProbe | null = null;
   private readonly byPort = new Map<Port, VPort>();
   /** registered MAC → port(s) (config-based, R1.1) */
-  private registered = new Map<number, VPort | VPort[]>();
+  private registered = new MacTable<VPort | VPort[]>();
   private promiscuous: VPort[] = [];
   /** native MAC learning table (§4c) */
-  readonly learned = new Map<number, Learned>();
-  /** sources recently sent out of an uplink by local ports (R1.11 b) */
-  private readonly sentOut = new Map<number, number>();
+  readonly learned = new MacTable<Learned>();
+  /** sources recently sent out of an uplink by local ports, and when (R1.11 b) */
+  private readonly sentOut = new MacTable<{ t: number }>();
   private dirty = true;
 
   constructor(
@@ -131,13 +142,13 @@ export class VSwitch implements Device {
   }
 
   private refresh(): void {
-    const reg = new Map<number, VPort | VPort[]>();
+    const reg = new MacTable<VPort | VPort[]>();
     const promisc: VPort[] = [];
     for (const vp of this.vports) {
-      const mac = vp.registeredMac;
-      if (mac >= 0) {
-        const prior = reg.get(mac);
-        reg.set(mac, prior === undefined ? vp : Array.isArray(prior) ? [...prior, vp] : [prior, vp]);
+      if (vp.receives) {
+        const { high, low } = vp.effective;
+        const prior = reg.get(high, low);
+        reg.set(high, low, prior === undefined ? vp : Array.isArray(prior) ? [...prior, vp] : [prior, vp]);
       }
       if (vp.policy.promiscuous && vp.guestPromisc) promisc.push(vp);
     }
@@ -152,23 +163,23 @@ export class VSwitch implements Device {
     this.dirty = false;
   }
 
-  receive(port: Port, frame: Uint8Array, vid: number, t: number): void {
+  receive(port: Port, frame: Uint8Array, vid: number): void {
     if (this.dirty) this.refresh();
     if (frame.length < 14) {
       this.fabric.drop(port, 'malformed', vid);
       return;
     }
     const vp = this.byPort.get(port);
-    if (vp !== undefined) this.fromLocal(vp, frame, vid, t);
+    if (vp !== undefined) this.fromLocal(vp, frame, vid);
     else if (this.beacon !== null && isBeacon(frame) && this.beacon.hear(port, frame, vid)) {
       // R5.9: our own beacon back through the physical network — the teaming layer takes it.
       if (this.fabric.tracer !== null) this.fabric.trace(this, port, 'ingress', vid, 'R5.9', 'beacon');
-    } else this.fromUplink(port, frame, vid, t);
+    } else this.fromUplink(port, frame, vid);
   }
 
   // ---- a frame from a VM, VMkernel port or nested hypervisor ---------------------------------
 
-  private fromLocal(src: VPort, frame: Uint8Array, guestVid: number, t: number): void {
+  private fromLocal(src: VPort, frame: Uint8Array, guestVid: number): void {
     const f = this.fabric;
     const p = src.policy;
     // VLAN context at ingress (§3).
@@ -187,17 +198,17 @@ export class VSwitch implements Device {
         ctx = guestVid;
         break;
     }
-    const srcMac = frameSrc(frame);
+    const groupSource = isMulticastAt(frame, SRC_OFFSET);
     // Native MAC learning (§4c): learn the source, within the port's limit (R4c.6).
     let learnable = false;
-    if (p.learning !== null && srcMac !== src.initialMac && !isMulticastMac(srcMac)) {
-      const known = this.learned.get(srcMac);
+    if (p.learning !== null && !src.initial.isAt(frame, SRC_OFFSET) && !groupSource) {
+      const known = this.learned.getAt(frame, SRC_OFFSET);
       if (known !== undefined && known.vp === src) {
-        known.t = t;
+        known.t = f.frameTime;
         learnable = true;
       } else if (src.learnedCount < p.learning.limit) {
         if (known !== undefined) known.vp.learnedCount--;
-        this.learned.set(srcMac, { vp: src, t });
+        this.learned.setAt(frame, SRC_OFFSET, { vp: src, t: f.frameTime });
         src.learnedCount++;
         learnable = true;
         f.trace(this, src.port, 'learn', ctx, 'R4c.3');
@@ -207,147 +218,162 @@ export class VSwitch implements Device {
     }
     // Forged transmits (R2.5): checked at port ingress, before anyone sees the frame.
     if (!p.forgedTransmits) {
-      const own = this.settings.forgedCompareInitial ? src.initialMac : src.effectiveMac;
-      if (srcMac !== own && !(learnable && this.settings.macLearningBypassesForged)) return this.dropAt(src.port, 'forged-transmit', ctx);
+      const own = this.settings.forgedCompareInitial ? src.initial : src.effective;
+      if (!own.isAt(frame, SRC_OFFSET) && !(learnable && this.settings.macLearningBypassesForged)) return this.dropAt(src.port, 'forged-transmit', ctx);
     }
     // The dvFilter learns what the nested hypervisor sends (§4a, R4a.6).
-    if (src.filter !== null && !isMulticastMac(srcMac) && src.filter.size < DVFILTER_TABLE_SIZE) src.filter.add(srcMac);
+    if (src.filter !== null && !groupSource && src.filter.size < DVFILTER_TABLE_SIZE) src.filter.setAt(frame, SRC_OFFSET, true);
     f.trace(this, src.port, 'ingress', ctx, INGRESS_RULE[p.vlan.kind]);
 
-    const dst = frameDst(frame);
-    if (isMulticastMac(dst)) {
+    if (isMulticastAt(frame, DST_OFFSET)) {
       // R1.6/R1.7: every other local port admitting the VLAN, plus one uplink.
       // (Promiscuous ports admitting the VLAN are among them: no extra copy.)
-      for (const vp of this.vports) if (vp !== src && admits(vp.policy.vlan, ctx) && vp.registeredMac >= 0) this.deliver(vp, frame, ctx, t, 'flood', 'R1.6');
-      this.toUplink(src, frame, ctx, t, srcMac);
+      for (const vp of this.vports) if (vp !== src && admits(vp.policy.vlan, ctx) && vp.receives) this.deliver(vp, frame, ctx, 'flood', 'R1.6');
+      this.toUplink(src, frame, ctx);
       return;
     }
-    const local = this.lookup(dst, ctx);
+    const local = this.lookup(frame, DST_OFFSET, ctx);
     if (local !== null) {
       // R1.2: known local unicast stays local.
-      if (local !== src) this.deliver(local, frame, ctx, t, 'forward', 'R1.2');
-      this.promiscuousCopies(src, frame, ctx, t, dst, local);
+      if (local !== src) this.deliver(local, frame, ctx, 'forward', 'R1.2');
+      this.promiscuousCopies(src, frame, ctx, local, false);
       return;
     }
-    const learnedAt = this.learnedPort(dst, t);
+    const learnedAt = this.learnedPort(frame);
     if (learnedAt !== null && learnedAt !== src && admits(learnedAt.policy.vlan, ctx)) {
-      this.deliver(learnedAt, frame, ctx, t, 'forward', 'R4c.4');
+      this.deliver(learnedAt, frame, ctx, 'forward', 'R4c.4');
       return;
     }
     // R1.5: unknown unicast leaves on the one teaming-selected uplink, plus promiscuous copies
     // and the flood to MAC-learning ports that allow it (R4c.5).
-    this.toUplink(src, frame, ctx, t, srcMac);
-    this.learningFlood(src, frame, ctx, t);
-    this.promiscuousCopies(src, frame, ctx, t, dst, null);
+    this.toUplink(src, frame, ctx);
+    this.learningFlood(src, frame, ctx);
+    this.promiscuousCopies(src, frame, ctx, null, false);
   }
 
   // ---- a frame from the physical network -----------------------------------------------------
 
-  private fromUplink(uplink: Port, frame: Uint8Array, ctx: number, t: number): void {
+  private fromUplink(uplink: Port, frame: Uint8Array, ctx: number): void {
     const f = this.fabric;
-    const dst = frameDst(frame);
-    const srcMac = frameSrc(frame);
-    f.trace(this, uplink, 'ingress', ctx, isMulticastMac(dst) ? 'R1.9' : 'R1.8');
-    if (isMulticastMac(dst)) {
+    const group = isMulticastAt(frame, DST_OFFSET);
+    f.trace(this, uplink, 'ingress', ctx, group ? 'R1.9' : 'R1.8');
+    if (group) {
       // R1.11 (a): our own broadcast coming back from the physical switch.
       if (this.settings.reversePathFwdCheck) {
-        const owner = this.lookup(srcMac, -1);
+        const owner = this.lookup(frame, SRC_OFFSET, -1);
         if (owner !== null && !(owner.policy.promiscuous && owner.guestPromisc)) return this.dropAt(uplink, 'reverse-path', ctx);
       }
       const several = this.activeUplinkCount() > 1;
       for (const vp of this.vports) {
-        if (!admits(vp.policy.vlan, ctx) || vp.registeredMac < 0) continue;
+        if (!admits(vp.policy.vlan, ctx) || !vp.receives) continue;
         // R1.12 [L]: with several active uplinks a port takes broadcast only from its own. An
         // IP-hash port has no own uplink (R5.4: per packet, behind an EtherChannel that sends a
         // broadcast into one member only), so it takes broadcast from any.
-        if (several && this.settings.duplicateSuppression && vp.policy.teaming !== 'ip-hash' && this.selectUplink(vp, srcMac) !== uplink) continue;
-        if (vp.policy.promiscuous && vp.guestPromisc && this.echoBlocked(srcMac, t)) continue;
-        this.deliver(vp, frame, ctx, t, 'flood', 'R1.9');
+        if (several && this.settings.duplicateSuppression && vp.policy.teaming !== 'ip-hash' && this.selectUplink(vp, frame) !== uplink) continue;
+        if (vp.policy.promiscuous && vp.guestPromisc && this.echoBlocked(frame)) continue;
+        this.deliver(vp, frame, ctx, 'flood', 'R1.9');
       }
       return;
     }
-    const local = this.lookup(dst, ctx);
+    const local = this.lookup(frame, DST_OFFSET, ctx);
     if (local !== null) {
-      this.deliver(local, frame, ctx, t, 'forward', 'R1.8');
-      this.promiscuousCopies(null, frame, ctx, t, dst, local);
+      this.deliver(local, frame, ctx, 'forward', 'R1.8');
+      this.promiscuousCopies(null, frame, ctx, local, false);
       return;
     }
-    const learnedAt = this.learnedPort(dst, t);
+    const learnedAt = this.learnedPort(frame);
     if (learnedAt !== null && admits(learnedAt.policy.vlan, ctx)) {
-      this.deliver(learnedAt, frame, ctx, t, 'forward', 'R4c.4');
+      this.deliver(learnedAt, frame, ctx, 'forward', 'R4c.4');
       return;
     }
     // R1.8: unicast to an unregistered MAC reaches no ordinary port.
-    const copies = this.promiscuousCopies(null, frame, ctx, t, dst, null, srcMac) + this.learningFlood(null, frame, ctx, t);
+    const copies = this.promiscuousCopies(null, frame, ctx, null, true) + this.learningFlood(null, frame, ctx);
     if (copies === 0) this.dropAt(uplink, 'unknown-unicast-dst', ctx);
   }
 
   // ---- helpers ---------------------------------------------------------------------------
 
-  private lookup(mac: number, ctx: number): VPort | null {
-    const hit = this.registered.get(mac);
+  /** The port registered for the MAC at frame[off..] that admits VLAN `ctx` (any VLAN: −1). */
+  private lookup(frame: Uint8Array, off: number, ctx: number): VPort | null {
+    const hit = this.registered.getAt(frame, off);
     if (hit === undefined) return null;
     if (!Array.isArray(hit)) return ctx < 0 || admits(hit.policy.vlan, ctx) ? hit : null;
     for (const vp of hit) if (ctx < 0 || admits(vp.policy.vlan, ctx)) return vp;
     return null;
   }
 
-  private learnedPort(mac: number, t: number): VPort | null {
-    const e = this.learned.get(mac);
+  /** The port that learned the frame's destination (§4c), unless the entry aged out. */
+  private learnedPort(frame: Uint8Array): VPort | null {
+    if (this.learned.size === 0) return null; // no MAC learning here: the common case, kept cheap
+    const high = readMacHigh(frame, DST_OFFSET);
+    const low = readMacLow(frame, DST_OFFSET);
+    const e = this.learned.get(high, low);
     if (e === undefined) return null;
     const learning = e.vp.policy.learning;
-    if (learning !== null && t - e.t > learning.agingMs) {
+    if (learning !== null && this.fabric.frameTime - e.t > learning.agingMs) {
       // R4c.7: unused for the aging period → forgotten.
-      this.learned.delete(mac);
+      this.learned.delete(high, low);
       e.vp.learnedCount--;
       return null;
     }
     return e.vp;
   }
 
-  /** Copies for ports in promiscuous mode (R2.3), filtered by the dvFilter (R4a.6). */
-  private promiscuousCopies(src: VPort | null, frame: Uint8Array, ctx: number, t: number, dst: number, target: VPort | null, echoSrc = -1): number {
+  /**
+   * Copies for ports in promiscuous mode (R2.3), filtered by the dvFilter (R4a.6); `echoCheck`:
+   * a frame from the physical network, which R1.11 (b) may keep from them.
+   */
+  private promiscuousCopies(src: VPort | null, frame: Uint8Array, ctx: number, target: VPort | null, echoCheck: boolean): number {
     let n = 0;
     for (const vp of this.promiscuous) {
       if (vp === src || vp === target || !admits(vp.policy.vlan, ctx)) continue;
       // The dvFilter passes a unicast copy only for MACs learned behind its port; it fails open
       // for a destination known nowhere (R4a.6 [L]) — not for one registered here.
       // A full table no longer filters: the port gets every copy again (R4a.3).
-      if (vp.filter !== null && vp.filter.size < DVFILTER_TABLE_SIZE && !isMulticastMac(dst) && !vp.filter.has(dst) && (target !== null || this.filteredElsewhere(dst))) continue;
-      if (echoSrc >= 0 && this.echoBlocked(echoSrc, t)) continue;
-      this.deliver(vp, frame, ctx, t, 'copy-promiscuous', 'R2.3');
+      if (vp.filter !== null && vp.filter.size < DVFILTER_TABLE_SIZE && !isMulticastAt(frame, DST_OFFSET) && !vp.filter.hasAt(frame, DST_OFFSET) && (target !== null || this.filteredElsewhere(frame))) continue;
+      if (echoCheck && this.echoBlocked(frame)) continue;
+      this.deliver(vp, frame, ctx, 'copy-promiscuous', 'R2.3');
       n++;
     }
     return n;
   }
 
   /** R4a.6 [L]: a unicast learned by no dvFilter is delivered (fail-open). */
-  private filteredElsewhere(dst: number): boolean {
-    for (const vp of this.promiscuous) if (vp.filter !== null && vp.filter.has(dst)) return true;
+  private filteredElsewhere(frame: Uint8Array): boolean {
+    for (const vp of this.promiscuous) if (vp.filter !== null && vp.filter.hasAt(frame, DST_OFFSET)) return true;
     return false;
   }
 
   /** R4c.5: unknown unicast floods to ports with MAC learning and flooding on. */
-  private learningFlood(src: VPort | null, frame: Uint8Array, ctx: number, t: number): number {
+  private learningFlood(src: VPort | null, frame: Uint8Array, ctx: number): number {
     let n = 0;
     for (const vp of this.vports) {
       const l = vp.policy.learning;
       if (vp === src || l === null || !l.allowUnicastFlooding || !admits(vp.policy.vlan, ctx)) continue;
       if (vp.policy.promiscuous && vp.guestPromisc) continue; // already had its promiscuous copy
-      this.deliver(vp, frame, ctx, t, 'flood', 'R4c.5');
+      this.deliver(vp, frame, ctx, 'flood', 'R4c.5');
       n++;
     }
     return n;
   }
 
   /** R1.11 (b): with ReversePathFwdCheckPromisc, our own frames coming back skip promiscuous ports. */
-  private echoBlocked(srcMac: number, t: number): boolean {
+  private echoBlocked(frame: Uint8Array): boolean {
     if (!this.settings.reversePathFwdCheckPromisc) return false;
-    const sent = this.sentOut.get(srcMac);
-    return sent !== undefined && t - sent < ECHO_WINDOW_MS;
+    const sent = this.sentOut.getAt(frame, SRC_OFFSET);
+    return sent !== undefined && this.fabric.frameTime - sent.t < ECHO_WINDOW_MS;
   }
 
-  private deliver(vp: VPort, frame: Uint8Array, ctx: number, t: number, action: 'forward' | 'flood' | 'copy-promiscuous', rule: string): void {
+  /** R1.11 (b): remember that the frame's source went out of an uplink now. */
+  private noteSentOut(frame: Uint8Array): void {
+    const t = this.fabric.frameTime;
+    const sent = this.sentOut.getAt(frame, SRC_OFFSET);
+    if (sent !== undefined) sent.t = t;
+    else this.sentOut.setAt(frame, SRC_OFFSET, { t });
+    if (this.sentOut.size > SENT_OUT_LIMIT) for (const [high, low, at] of this.sentOut.entries()) if (t - at.t >= ECHO_WINDOW_MS) this.sentOut.delete(high, low);
+  }
+
+  private deliver(vp: VPort, frame: Uint8Array, ctx: number, action: 'forward' | 'flood' | 'copy-promiscuous', rule: string): void {
     if (!admits(vp.policy.vlan, ctx)) return;
     const egressVid = vp.policy.vlan.kind === 'all' || vp.policy.vlan.kind === 'trunk' ? ctx : 0;
     const f = this.fabric;
@@ -355,7 +381,7 @@ export class VSwitch implements Device {
       f.trace(this, vp.port, action, ctx, rule);
       if (egressVid === 0 && ctx !== 0) f.trace(this, vp.port, 'untag', ctx, 'R3.3');
     }
-    f.transmit(vp.port, frame, egressVid, t);
+    f.forward(vp.port, frame, egressVid);
   }
 
   private activeUplinkCount(): number {
@@ -364,8 +390,12 @@ export class VSwitch implements Device {
     return n;
   }
 
-  /** The uplink teaming selects for a port (§5): active in order, then standby; none if all down. Allocates nothing. */
-  selectUplink(vp: VPort, srcMac: number, frame?: Uint8Array): Port | null {
+  /**
+   * The uplink teaming selects for a port (§5): active in order, then standby; none if all down.
+   * Hash policies hash `frame` (its source MAC, or IP addresses), else the port's own MAC.
+   * Allocates nothing.
+   */
+  selectUplink(vp: VPort, frame?: Uint8Array): Port | null {
     const p = vp.policy;
     // Failure detection (R5.9, R1.13): link status; for beacon-probing ports also the beacon verdict.
     const probe = p.detection === 'beacon' ? this.beacon : null;
@@ -381,8 +411,8 @@ export class VSwitch implements Device {
       let k: number;
       switch (p.teaming) {
         case 'explicit': k = 0; break; // R5.6
-        case 'mac-hash': k = macHash(srcMac) % n; break; // R5.3 [L]
-        case 'ip-hash': k = ipHash(frame, srcMac) % n; break; // R5.4 [L]
+        case 'mac-hash': k = macHash(vp, frame) % n; break; // R5.3 [L]
+        case 'ip-hash': k = ipHash(vp, frame) % n; break; // R5.4 [L]
         default: k = vp.index % n; // R5.2 [L]: port id mod uplinks
       }
       for (const name of p.active) if (this.usable(name, probe) && k-- === 0) { chosen = this.uplinkByName.get(name)!; break; }
@@ -399,7 +429,7 @@ export class VSwitch implements Device {
   /** Fix every port's uplink before links change, so moves can be seen (and announced). */
   settleUplinks(): void {
     if (this.dirty) this.refresh();
-    for (const vp of this.vports) this.selectUplink(vp, vp.effectiveMac);
+    for (const vp of this.vports) this.selectUplink(vp);
   }
 
   /**
@@ -414,10 +444,10 @@ export class VSwitch implements Device {
     for (const vp of this.vports) {
       const before = vp.selected;
       if (vp.policy.failback) vp.selected = null;
-      const after = this.selectUplink(vp, vp.effectiveMac);
+      const after = this.selectUplink(vp);
       if (after === before || after === null) continue;
       moved.push(vp.port.id);
-      if (!vp.policy.notifySwitches || vp.registeredMac < 0) continue;
+      if (!vp.policy.notifySwitches || !vp.receives) continue;
       const vid = vp.policy.vlan.kind === 'vst' ? vp.policy.vlan.vid : 0;
       const frame = rarpFrame(vp.registeredMac);
       for (let i = 0; i < RARPS_PER_MOVE; i++) {
@@ -448,12 +478,12 @@ export class VSwitch implements Device {
    * R5.9 "shotgun": beacon probing cannot tell which uplink is cut off (each misses the others'
    * beacons — always so with two), so a frame goes out on every live uplink of the port's team.
    */
-  private shotgun(src: VPort, frame: Uint8Array, ctx: number, t: number): void {
-    const sent = this.sendAll(src.policy.active, frame, ctx, t) + this.sendAll(src.policy.standby, frame, ctx, t);
+  private shotgun(src: VPort, frame: Uint8Array, ctx: number): void {
+    const sent = this.sendAll(src.policy.active, frame, ctx) + this.sendAll(src.policy.standby, frame, ctx);
     if (sent === 0) this.dropAt(src.port, 'no-active-uplink', ctx);
   }
 
-  private sendAll(names: readonly string[], frame: Uint8Array, ctx: number, t: number): number {
+  private sendAll(names: readonly string[], frame: Uint8Array, ctx: number): number {
     const f = this.fabric;
     let sent = 0;
     for (const name of names) {
@@ -463,30 +493,27 @@ export class VSwitch implements Device {
         f.trace(this, u, 'forward', ctx, 'R5.9');
         if (ctx !== 0) f.trace(this, u, 'tag', ctx, 'R3.4');
       }
-      f.transmit(u, frame, ctx, t);
+      f.forward(u, frame, ctx);
       sent++;
     }
     return sent;
   }
 
-  private toUplink(src: VPort, frame: Uint8Array, ctx: number, t: number, srcMac: number): void {
+  private toUplink(src: VPort, frame: Uint8Array, ctx: number): void {
     const shotgun = this.beacon !== null && this.beacon.shotgun && src.policy.detection === 'beacon';
-    const uplink = shotgun ? null : this.selectUplink(src, srcMac, frame);
+    const uplink = shotgun ? null : this.selectUplink(src, frame);
     if (uplink === null && !shotgun) {
       if (this.uplinks.length > 0 || src.policy.active.length > 0) this.dropAt(src.port, 'no-active-uplink', ctx);
       return;
     }
-    if (this.settings.reversePathFwdCheckPromisc) {
-      this.sentOut.set(srcMac, t);
-      if (this.sentOut.size > SENT_OUT_LIMIT) for (const [mac, at] of this.sentOut) if (t - at >= ECHO_WINDOW_MS) this.sentOut.delete(mac);
-    }
-    if (uplink === null) return this.shotgun(src, frame, ctx, t); // R5.9
+    if (this.settings.reversePathFwdCheckPromisc) this.noteSentOut(frame);
+    if (uplink === null) return this.shotgun(src, frame, ctx); // R5.9
     const f = this.fabric;
     if (f.tracer !== null) {
       f.trace(this, uplink, 'forward', ctx, 'R1.13');
       if (ctx !== 0) f.trace(this, uplink, 'tag', ctx, 'R3.4');
     }
-    f.transmit(uplink, frame, ctx, t);
+    f.forward(uplink, frame, ctx);
   }
 
   private dropAt(port: Port, reason: DropReason, vid: number, rule?: string): void {
@@ -504,7 +531,7 @@ export class VSwitch implements Device {
     const out: Array<{ mac: number; port: string; portgroup: string; type: 'registered' | 'learned' | 'dvfilter'; ageS?: number }> = [];
     for (const vp of this.vports) if (vp.registeredMac >= 0) out.push({ mac: vp.registeredMac, port: vp.port.peer?.id ?? vp.port.id, portgroup: vp.policy.portgroup, type: 'registered' });
     for (const [mac, e] of this.learned) out.push({ mac, port: e.vp.port.peer?.id ?? e.vp.port.id, portgroup: e.vp.policy.portgroup, type: 'learned', ageS: (now - e.t) / 1000 });
-    for (const vp of this.vports) for (const mac of vp.filter ?? []) out.push({ mac, port: vp.port.peer?.id ?? vp.port.id, portgroup: vp.policy.portgroup, type: 'dvfilter' });
+    for (const vp of this.vports) for (const mac of vp.filter?.keys() ?? []) out.push({ mac, port: vp.port.peer?.id ?? vp.port.id, portgroup: vp.policy.portgroup, type: 'dvfilter' });
     return out;
   }
 }
@@ -538,13 +565,16 @@ function alive(u: Port): boolean {
  * R5.4: a hash of source and destination IPv4 addresses, per packet; "for non-IP packets, the
  * switch simply uses the data at those fields" — the same offsets (26–33) of whatever is there.
  */
-function ipHash(frame: Uint8Array | undefined, srcMac: number): number {
-  if (frame === undefined || frame.length < 34) return macHash(srcMac);
+function ipHash(vp: VPort, frame: Uint8Array | undefined): number {
+  if (frame === undefined || frame.length < 34) return macHash(vp, frame);
   let h = 0;
   for (let i = 26; i < 34; i++) h = (h * 31 + frame[i]!) >>> 0;
   return h;
 }
 
-function macHash(mac: number): number {
-  return ((mac % 0x1000000) ^ Math.floor(mac / 0x1000000)) >>> 0;
+/** R5.3: the low 24 bits of the source MAC (the frame's, else the port's own) XOR its high 24 bits. */
+function macHash(vp: VPort, frame: Uint8Array | undefined): number {
+  const high = frame === undefined ? vp.effective.high : readMacHigh(frame, SRC_OFFSET);
+  const low = frame === undefined ? vp.effective.low : readMacLow(frame, SRC_OFFSET);
+  return ((low & 0xffffff) ^ ((high << 8) | (low >>> 24))) >>> 0;
 }
