@@ -94,3 +94,24 @@ test('§7 fully automated DRS balances as virtual time passes (every 5 minutes)'
   const hosts = ['vm1', 'vm2', 'vm3', 'vm4'].map((v) => nestlab(['show', v, ...s]).json().host);
   assert.ok(hosts.includes('h2'), `some VMs moved to h2: ${hosts.join(', ')}`);
 });
+
+// §7 "Per-VM overrides, including disabled": a VM's own automation level.
+test('§7 per-VM DRS overrides: manual VMs are recommended but not moved in a fully automated cluster; a disabled VM is never moved and blocks maintenance', () => {
+  const override = (level: string, vms: string[]) => (text: string) => vms.reduce((t, v) => t.replace(`name: ${v}, host: h1,`, `name: ${v}, host: h1, drs: { automation: ${level} },`), text);
+  const manual = upLab(override('manual', ['vm1', 'vm2', 'vm3', 'vm4'])(LAB()));
+  const m = nestlab(['drs', 'c1', ...manual]).json();
+  assert.ok(m.recommendations.length >= 1, 'DRS still recommends their moves');
+  assert.deepEqual(m.applied, [], 'but applies none: every VM is manual');
+
+  const up = upLab(override('fully-automated', ['vm1', 'vm2', 'vm3', 'vm4'])(LAB({ automation: 'manual' })));
+  const u = nestlab(['drs', 'c1', ...up]).json();
+  assert.ok(u.applied.length >= 1 && u.applied.every((a: { ok: boolean }) => a.ok), 'a fully automated override moves its VM in a manual cluster');
+
+  const off = upLab(override('disabled', ['vm1'])(LAB()));
+  const d = nestlab(['drs', 'c1', ...off]).json();
+  assert.ok(!d.recommendations.some((r: { vm: string }) => r.vm === 'vm1'), 'DRS leaves a disabled VM alone');
+  const blocked = nestlab(['maintenance', 'enter', 'h1', ...off]);
+  assert.equal(blocked.code, 3);
+  assert.equal(blocked.json().code, 'maintenance-blocked');
+  assert.match(blocked.json().message, /vm1: DRS is disabled for vm1/);
+});

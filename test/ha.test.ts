@@ -44,6 +44,21 @@ test('§11.19 HA slot defaults: no reservations, largest overhead 84 MB; 19,200 
   assert.equal(hostSlots({ name: 'h', cpuMHz: 2 * 4 * 2400, memoryMB: 65_536 }, slot), 600);
 });
 
+// §8 (a) "Caps: das.slotcpuinmhz, das.slotmeminmb" — one big reservation no longer shrinks every host's slot count.
+test('§8(a) slot caps: das.slotcpuinmhz / das.slotmeminmb bound the slot; the lab fields slotCpu / slotMemory reach `nestlab ha`', () => {
+  const vms = [vm('big', 8000, 16, 100), vm('small', 500, 1, 30)];
+  assert.deepEqual(slotSize(vms), { cpuMHz: 8000, memoryMB: 16 * GB + 100 });
+  assert.deepEqual(slotSize(vms, { cpuMHz: 1000, memoryMB: 2 * GB }), { cpuMHz: 1000, memoryMB: 2 * GB });
+  const hosts = [{ name: 'H1', cpuMHz: 19_200, memoryMB: 64 * GB }, { name: 'H2', cpuMHz: 19_200, memoryMB: 64 * GB }];
+  assert.deepEqual(slotReport(hosts, vms).slots, { H1: 2, H2: 2 });
+  assert.deepEqual(slotReport(hosts, vms, { cpuMHz: 1000, memoryMB: 2 * GB }).slots, { H1: 19, H2: 19 });
+
+  const { run } = lab(THREE('{ enabled: true, admissionControl: { policy: slots, slotCpu: 1GHz, slotMemory: 2GB } }',
+    `  - { name: big, host: esx1, cpus: 2, memory: 16GB, resources: { cpu: { reservation: 4GHz }, memory: { reservation: 16GB } }, ${D} }`));
+  const h = run('ha', 'c1').json();
+  assert.deepEqual([h.slots.cpuMHz, h.slots.memoryMB], [1000, 2048]);
+});
+
 test('§8(b) percentage, the docs example: 24 GHz / 21 GB, 7 GHz / 6 GB required → 70.8% CPU, 71.4% memory failover capacity', () => {
   const hosts = [{ name: 'a', cpuMHz: 12_000, memoryMB: 10 * GB }, { name: 'b', cpuMHz: 12_000, memoryMB: 11 * GB }];
   const vms = [vm('x', 4000, 3), vm('y', 3000, 3)];

@@ -107,7 +107,9 @@ vms:
   assert.deepEqual(down.json().moved, ['vswitch:esx1/vSwitch0[vnic:web/0]']);
   assert.equal(nestlab(['macs', 'core', ...s]).json().entries.find((e: { mac: string }) => e.mac === webMac).port, 'switchport:core/p2', 'RARP: the switch re-learned web behind vmnic1');
   assert.equal(nestlab(['ping', 'laptop', 'web', '--count', '1', ...s]).code, 0, 'still reachable through the standby');
-  assert.equal(nestlab(['link', 'up', 'esx1/vmnic0', ...s]).json().state, 'up');
+  const up = nestlab(['link', 'up', 'esx1/vmnic0', ...s]).json();
+  assert.equal(up.state, 'up');
+  assert.deepEqual(up.moved, ['vswitch:esx1/vSwitch0[vnic:web/0]'], 'back on vmnic0 once its 100 ms up-delay passed (R5.6, R5.11)');
   const events = nestlab(['events', '--type', 'teaming', ...s]).json().events;
   assert.equal(events.length, 2, 'failover and failback are in the event log');
   assert.equal(nestlab(['link', 'down', 'nope/vmnic9', ...s]).code, 1);

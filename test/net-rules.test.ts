@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { loadLabText } from '../src/plan/load.js';
 import { buildEthernet, BROADCAST_MAC, macToNumber } from '../src/net/codec/index.js';
 import { lint } from '../src/lint/index.js';
-import { advance, eth, hostLab, lab, m, send, swPort, tap, vm, vswitch, watch, S1, UP0, UP1, UP2 } from './net-helpers.js';
+import { advance, eth, hostLab, lab, m, nestedLab, record, send, swPort, tap, vm, vswitch, watch, S1, UP0, UP1, UP2 } from './net-helpers.js';
 
 test('R1.9, R3.1, R3.2: broadcast from the uplink reaches every port whose port group admits its VLAN (EST: untagged only)', () => {
   const { net } = lab(hostLab({
@@ -51,12 +51,90 @@ test('R1.17: a powered-off VM has no registered MAC; frames to it are unknown un
   assert.equal(w.drop(UP0, 'unknown-unicast-dst'), 1);
 });
 
-test('R1.7: multicast from a VM goes to local ports in its VLAN and out exactly one uplink', () => {
-  const { net } = lab(hostLab({ uplinks: 2, portgroups: ['{ name: X }'], vms: [vm('a', 'X'), vm('b', 'X')] }));
+test('R1.7: multicast from a VM goes to local ports in its VLAN that joined the group and out exactly one uplink', () => {
+  const { net } = lab(hostLab({ uplinks: 2, portgroups: ['{ name: X }'], vms: [vm('a', 'X'), vm('b', 'X', "multicast: ['01:00:5e:00:00:fb']")] }));
   const w = watch(net);
   send(net, 'a/nic0', eth(m('a'), macToNumber('01:00:5e:00:00:fb')));
   assert.equal(w.rx('b/nic0'), 1);
   assert.equal(w.tx(UP0) + w.tx(UP1), 1, 'one uplink only');
+});
+
+// ---- R1.7 / R1.9 basic multicast filtering (the vNIC's mcastFilter) ----------------------------
+
+/** RFC 1112 §6.4: 01:00:5e + the low 23 bits of the IPv4 group. */
+function groupMac(group: string): number {
+  const [, b = 0, c = 0, d = 0] = group.split('.').map(Number);
+  return 0x01005e000000 + (b & 0x7f) * 0x10000 + c * 0x100 + d;
+}
+
+/** A sends, B joined 239.1.1.1, C joined nothing, D asks for promiscuous mode on port group P (accept), E joined in VLAN 10. */
+const MCAST_LAB = () => lab(hostLab({
+  uplinks: 2,
+  portgroups: ['{ name: X }', '{ name: P, security: { promiscuous: accept } }', '{ name: Y, vlan: 10 }'],
+  vms: [vm('a', 'X'), vm('b', 'X', "multicast: ['239.1.1.1']"), vm('c', 'X'), vm('d', 'P', 'promiscuous: true'), vm('p', 'Y', "multicast: ['239.1.1.1']")],
+}));
+
+test('R1.7: multicast from a VM reaches only the VMs that joined the group, promiscuous ports, and one uplink', () => {
+  const { net } = MCAST_LAB();
+  const w = watch(net);
+  const frames = record(net, () => send(net, 'a/nic0', eth(m('a'), groupMac('239.1.1.1'))));
+  assert.deepEqual(['b', 'c', 'd', 'p'].map((v) => w.rx(`${v}/nic0`)), [1, 0, 1, 0], 'B (joined) and D (promiscuous) get it; C (not joined) and E (other VLAN) do not');
+  assert.equal(w.tx(UP0) + w.tx(UP1), 1, 'out on the one selected uplink (R1.7, R1.13)');
+  const hops = frames[0]!.hops.filter((h) => h.device === S1 && h.port.endsWith(']'));
+  const at = (v: string) => hops.filter((h) => h.port === `${S1}[vnic:${v}/0]` && h.action !== 'ingress').map((h) => `${h.action} ${h.rule}`);
+  assert.deepEqual(at('b'), ['flood R1.7'], 'the trace names R1.7 for the joined port');
+  assert.deepEqual(at('d'), ['copy-promiscuous R2.3'], 'the promiscuous port gets its copy (R2.3)');
+  assert.deepEqual(at('c'), [], 'the unjoined port gets nothing (as for flood, no hop recorded)');
+});
+
+test('R1.7: broadcast is not filtered — every port of the VLAN still gets it (R1.6)', () => {
+  const { net } = MCAST_LAB();
+  const w = watch(net);
+  send(net, 'a/nic0', eth(m('a'), BROADCAST_MAC));
+  assert.deepEqual(['b', 'c', 'd', 'p'].map((v) => w.rx(`${v}/nic0`)), [1, 1, 1, 0]);
+  assert.equal(w.tx(UP0) + w.tx(UP1), 1);
+});
+
+test('R1.9: multicast from the uplink reaches only joined VMs (and promiscuous ports), not the others', () => {
+  const { net } = MCAST_LAB();
+  const w = watch(net);
+  const frames = record(net, () => send(net, 'h/eth0', eth(m('h'), groupMac('239.1.1.1'))));
+  assert.deepEqual(['a', 'b', 'c', 'd', 'p'].map((v) => w.rx(`${v}/nic0`)), [0, 1, 0, 1, 0], 'B joined; D is promiscuous; A and C did not join; E is on VLAN 10');
+  const rules = frames[0]!.hops.filter((h) => h.device === S1 && h.port === `${S1}[vnic:b/0]`).map((h) => `${h.action} ${h.rule}`);
+  assert.deepEqual(rules, ['flood R1.9']);
+  const w2 = watch(net);
+  send(net, 'h/eth0', eth(m('h'), groupMac('239.1.1.2')));
+  assert.deepEqual(['a', 'b', 'c', 'd'].map((v) => w2.rx(`${v}/nic0`)), [0, 0, 0, 1], 'a group nobody joined: only the promiscuous port');
+});
+
+test('R1.7, R1.9: forwarding is by MAC — 32 IPv4 groups share one MAC, so a guest receives groups it did not join', () => {
+  const { inv, net } = MCAST_LAB();
+  assert.deepEqual(inv.vms.get('b')!.nics[0]!.multicast, ['01:00:5e:01:01:01'], '239.1.1.1 → 01:00:5e:01:01:01 (low 23 bits, RFC 1112)');
+  assert.equal(groupMac('224.129.1.1'), groupMac('239.1.1.1'), '224.129.1.1 differs only in the high bits: the same MAC');
+  const w = watch(net);
+  send(net, 'a/nic0', eth(m('a'), groupMac('224.129.1.1')));
+  send(net, 'h/eth0', eth(m('h'), groupMac('224.129.1.1')));
+  assert.equal(w.rx('b/nic0'), 2, 'B gets 224.129.1.1 from a VM and from the uplink though it joined 239.1.1.1 only');
+  assert.equal(w.rx('c/nic0'), 0);
+});
+
+test('R1.7, R1.9: a nested hypervisor\'s vmnic (an uplink in promiscuous mode) takes every group; inside, only joined guests get it', () => {
+  const { net } = lab(nestedLab({ l0: 'vss' }));
+  const w = watch(net);
+  send(net, 'r/nic0', eth(m('r'), groupMac('239.1.1.1')));
+  assert.equal(w.rx('nic:l1/vmnic0'), 1, 'R1.7: L1\'s vmnic gets R\'s multicast (no promiscuous policy needed)');
+  assert.equal(w.rx('v/nic0'), 0, 'R1.9 inside L1: V did not join');
+  send(net, 'h/eth0', eth(m('h'), groupMac('239.1.1.1')));
+  assert.equal(w.rx('nic:l1/vmnic0'), 2, 'and from the uplink');
+  assert.equal(w.rx('r/nic0'), 0, 'R did not join');
+});
+
+test('R1.7: the lab file accepts IPv4 groups (224.0.0.0/4) and multicast MACs only', () => {
+  const load = (g: string) => loadLabText('m.yaml', hostLab({ portgroups: ['{ name: X }'], vms: [vm('a', 'X', `multicast: ['${g}']`)] }));
+  for (const ok of ['239.255.255.250', '224.0.0.251', '01:00:5E:00:00:FB', '33:33:00:00:00:01']) assert.ok(load(ok).ok, `${ok} is a group`);
+  for (const bad of ['10.0.0.1', '240.0.0.1', '00:50:56:00:00:01', 'ff:ff:ff:ff:ff:ff', 'all']) assert.ok(!load(bad).ok, `${bad} is rejected`);
+  const l = load('01:00:5E:00:00:FB');
+  assert.ok(l.ok && l.inventory.vms.get('a')!.nics[0]!.multicast[0] === '01:00:5e:00:00:fb', 'MACs are kept, lower-case');
 });
 
 test('R1.14: the vSwitch sends no BPDUs of its own and forwards a guest\'s', () => {

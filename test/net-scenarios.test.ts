@@ -455,9 +455,46 @@ test('§10.24 notify switches: failover sends ~5 RARPs per VM on the new uplink;
   assert.equal(w.rx('a/nic0'), 1, 'H reaches A through the standby at once');
   // Failback Yes (the default): vmnic0 returns and the ports move back, announcing it again.
   const back = tap(net, UP0);
-  assert.equal(link(net, UP0, true).length, 2);
+  assert.deepEqual(link(net, UP0, true), [], 'nothing moves at link up: the ports go back after the 100 ms up-delay (R5.6)');
   assert.equal(back.tx.filter((f) => f.src === m('a') && f.dst === BROADCAST_MAC).length, 5);
   assert.equal(learnedAt(net, m('a')), PSW_P1);
+});
+
+test('§10.24 vmnic0 up: traffic returns only after the 100 ms up-delay, then with RARPs (Net.TeamPolicyUpDelay, R5.6, R5.10, R5.11)', () => {
+  const { net } = lab(hostLab({ uplinks: 2, switchExtra: FAILOVER, vms: [vm('a', 'X')] }));
+  link(net, UP0, false);
+  assert.equal(uplinkOf(net, 'a', [UP0, UP1]), UP1, 'vmnic0 down: A on standby vmnic1');
+  const back = tap(net, UP0);
+  const t0 = net.fabric.now;
+  assert.deepEqual(changeLink(net, portOf(net, UP0), true), [], 'vmnic0 up: nothing moves at once');
+  assert.equal(uplinkOf(net, 'a', [UP0, UP1]), UP1, 'during the up-delay traffic stays on the standby');
+  advance(net, 99);
+  assert.equal(uplinkOf(net, 'a', [UP0, UP1]), UP1, 'still on vmnic1 at 99 ms');
+  advance(net, 1);
+  assert.equal(uplinkOf(net, 'a', [UP0, UP1]), UP0, 'at 100 ms: failback Yes, A is back on vmnic0');
+  advance(net, 1000);
+  const rarps = back.tx.filter((f) => f.src === m('a') && f.dst === BROADCAST_MAC && f.t >= t0 + 100);
+  assert.ok(rarps.length >= 5 && rarps[0]!.t === t0 + 100, 'the move back is announced on vmnic0 from 100 ms on (R5.10)');
+  assert.equal(learnedAt(net, m('a')), PSW_P1, 'the physical switch points A at vmnic0\'s port again');
+  assert.ok(net.events.some((e) => e.type === 'teaming.failover' && e.t === t0 + 100 && e.object === `${S1}[vnic:a/0]`), 'the delayed failback is logged');
+});
+
+test('§10.24 up-delay: a link that flaps within 100 ms gets no traffic; a recovering uplink is used at once when nothing else is up (R5.6)', () => {
+  const { net } = lab(hostLab({ uplinks: 2, switchExtra: FAILOVER, vms: [vm('a', 'X')] }));
+  link(net, UP0, false);
+  changeLink(net, portOf(net, UP0), true);
+  advance(net, 50);
+  changeLink(net, portOf(net, UP0), false);
+  advance(net, 20);
+  changeLink(net, portOf(net, UP0), true);
+  advance(net, 60); // 110 ms after the first up, 60 ms after the last
+  assert.equal(uplinkOf(net, 'a', [UP0, UP1]), UP1, 'the delay restarts with each up');
+  advance(net, 40);
+  assert.equal(uplinkOf(net, 'a', [UP0, UP1]), UP0, '100 ms after the last up: back on vmnic0');
+  link(net, UP0, false);
+  changeLink(net, portOf(net, UP0), true);
+  changeLink(net, portOf(net, UP1), false);
+  assert.equal(uplinkOf(net, 'a', [UP0, UP1]), UP0, 'vmnic1 gone: vmnic0 carries traffic even within its up-delay');
 });
 
 test('§10.24 failback No keeps traffic on the standby until it fails (R5.11)', () => {

@@ -92,6 +92,25 @@ test('§10.30 / R6.2–R6.4: with vCenter down a bound static NIC powers on and 
   assert.equal(dvPort(state, 'vnic:b/0'), 1);
 });
 
+test('§10.30 / R6.2: adding a NIC on a static dv port group to an existing VM needs vCenter: refused while it is down (nothing changes), bound at once when it is up', () => {
+  const { state, s } = upLab(LAB('vcenter: vcsa'));
+  const file = join(state, '..', 'lab.yaml');
+  const withNic = LAB('vcenter: vcsa').replace('{ name: a, host: esx1, cpus: 1, memory: 1GB, nics: [{ network: Static }] }', '{ name: a, host: esx1, cpus: 1, memory: 1GB, nics: [{ network: Static }, { network: Static }] }');
+  writeFileSync(file, withNic);
+  assert.equal(nestlab(['power', 'off', 'vcsa', ...s]).code, 0);
+  const refused = nestlab(['up', file, ...s]);
+  assert.equal(refused.code, 3, refused.stdout);
+  assert.equal(refused.json().code, 'vcenter-unavailable');
+  assert.match(refused.json().message, /Addition or reconfiguration of network adapters attached to non-ephemeral distributed virtual port groups is not supported: a's nic1/);
+  assert.equal(nestlab(['show', 'a', ...s]).json().nics.length, 1, 'the refused up changed nothing');
+  // vCenter back: the new NIC takes the next free port at once, though its VM is already running (R6.2).
+  assert.equal(nestlab(['power', 'on', 'vcsa', ...s]).code, 0);
+  const ok = nestlab(['up', file, ...s]);
+  assert.equal(ok.code, 0, ok.stdout);
+  assert.equal(dvPort(state, 'vnic:a/0'), 0);
+  assert.equal(dvPort(state, 'vnic:a/1'), 1);
+});
+
 test('R6.2: a lab without vCenter cannot bind static dvPorts; vcenter: external is always up', () => {
   const none = upLab(LAB(''));
   assert.deepEqual(none.up.failed.map((f: { name: string; error: { code: string } }) => [f.name, f.error.code]), [['a', 'vcenter-unavailable']]);

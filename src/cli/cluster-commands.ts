@@ -1,6 +1,7 @@
 // Cluster services from the command line: `migrate` (vMotion, spec/cli.md "Compute and cluster").
+// The engine is loaded when the command runs (lazy.ts).
 import type { Command } from 'commander';
-import { migrate } from '../engine/migrate.js';
+import { engine } from './lazy.js';
 import { withLab, type Context } from './context.js';
 
 export function registerClusterCommands(program: Command, context: (cmd: Command) => Context): void {
@@ -9,9 +10,10 @@ export function registerClusterCommands(program: Command, context: (cmd: Command
     .description('vMotion a running VM to another host (compute.md §6): every check, the pre-copy model, RARP from the destination')
     .argument('<vm>', 'the VM')
     .argument('<host>', 'the destination host')
-    .action((vm: string, host: string, _o, cmd: Command) => {
+    .action(async (vm: string, host: string, _o, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      const { migrate } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const outcome = migrate(store, lab, vm, host);
         if (!outcome.ok) throw outcome.error!;
         const r = outcome.value!;

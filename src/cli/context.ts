@@ -1,6 +1,6 @@
 // What every command gets: where the state lives, which lab, how to print, how to set the exit code.
-import { selectLab } from '../engine/apply.js';
-import { stateExists, Store, type LabRow } from '../store/store.js';
+import { selectLab } from '../engine/engine.js';
+import { loadSqlite, stateExists, Store, type LabRow } from '../store/store.js';
 import { CliError, EXIT, type Output } from './output.js';
 
 export interface Context {
@@ -12,22 +12,23 @@ export interface Context {
 }
 
 /** Open the state for writing, creating it if needed. */
-export function openStore(ctx: Context): Store {
+export async function openStore(ctx: Context): Promise<Store> {
+  await loadSqlite();
   return new Store(ctx.stateDir);
 }
 
 /** Open an existing state and pick the lab; commands that only read never create a state. */
-export function openLab(ctx: Context): { store: Store; lab: LabRow } {
+export async function openLab(ctx: Context): Promise<{ store: Store; lab: LabRow }> {
   if (!stateExists(ctx.stateDir)) {
     throw new CliError('no-lab', `no nestlab state in ${ctx.stateDir}`, EXIT.invalid, {}, 'create a lab with `nestlab up FILE`, or point --state at an existing state directory');
   }
-  const store = new Store(ctx.stateDir);
+  const store = await openStore(ctx);
   return { store, lab: selectLab(store, ctx.lab) };
 }
 
 /** Run `fn` on the selected lab of an existing state, closing the state afterwards. */
-export function withLab<T>(ctx: Context, fn: (o: { store: Store; lab: LabRow }) => T): T {
-  const opened = openLab(ctx);
+export async function withLab<T>(ctx: Context, fn: (o: { store: Store; lab: LabRow }) => T): Promise<T> {
+  const opened = await openLab(ctx);
   try {
     return fn(opened);
   } finally {

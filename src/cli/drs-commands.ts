@@ -1,6 +1,7 @@
-// DRS and maintenance mode: drs [CLUSTER], maintenance enter|exit HOST.
+// DRS and maintenance mode: drs [CLUSTER], maintenance enter|exit HOST. The engine is loaded when
+// a command runs (lazy.ts).
 import type { Command } from 'commander';
-import { drs, enterMaintenance, exitMaintenance } from '../engine/drs.js';
+import { engine } from './lazy.js';
 import { withLab, type Context } from './context.js';
 import { EXIT, out, table } from './output.js';
 
@@ -9,9 +10,10 @@ export function registerDrsCommands(program: Command, context: (cmd: Command) =>
     .command('drs')
     .description('a DRS pass: load imbalance, its priority and the recommended moves (applied when the cluster is fully automated)')
     .argument('[cluster]', 'one cluster (default: every cluster with DRS)')
-    .action((cluster: string | undefined, _o, cmd: Command) => {
+    .action(async (cluster: string | undefined, _o, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      const { drs } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const reports = drs(store, lab, cluster);
         if (reports.some((r) => r.applied.some((a) => !a.ok))) ctx.setExit(EXIT.failed);
         const value = cluster !== undefined ? reports[0]! : { clusters: reports };
@@ -31,9 +33,10 @@ export function registerDrsCommands(program: Command, context: (cmd: Command) =>
   maintenance
     .command('enter')
     .argument('<host>')
-    .action((host: string, _o, cmd: Command) => {
+    .action(async (host: string, _o, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      const { enterMaintenance } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const r = enterMaintenance(store, lab, host);
         ctx.out.result(r, () => `${r.host}: ${out.yellow('maintenance')}${r.evacuated.length ? ` (moved ${r.evacuated.map((e) => `${e.vm} → ${e.to}`).join(', ')})` : ''}`);
       });
@@ -41,9 +44,10 @@ export function registerDrsCommands(program: Command, context: (cmd: Command) =>
   maintenance
     .command('exit')
     .argument('<host>')
-    .action((host: string, _o, cmd: Command) => {
+    .action(async (host: string, _o, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      const { exitMaintenance } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const r = exitMaintenance(store, lab, host);
         ctx.out.result(r, () => `${r.host}: ${r.state}`);
       });

@@ -1,9 +1,9 @@
 // Host failures and vSphere HA: `fail HOST [--isolate]`, `recover HOST`, `ha CLUSTER`
-// (spec/cli.md; spec/compute.md §8, §9). Thin: parse, call engine/ha.ts, print.
+// (spec/cli.md; spec/compute.md §8, §9). Thin: parse, call engine/ha.ts (loaded when a command
+// runs, lazy.ts), print.
 import type { Command } from 'commander';
 import { Engine } from '../engine/engine.js';
-import '../engine/features.js';
-import { failHost, hangVm, haStatus, recoverHost } from '../engine/ha.js';
+import { engine } from './lazy.js';
 import { withLab, type Context } from './context.js';
 import { out } from './output.js';
 
@@ -13,9 +13,10 @@ export function registerHaCommands(program: Command, context: (cmd: Command) => 
     .description('power loss of a host, physical or nested: everything running on it (and nested in it) stops without releasing its VMFS locks; HA clusters react as virtual time advances. --isolate: the host loses only its management network (keeps its storage)')
     .argument('<host>', 'the host')
     .option('--isolate', 'isolate the host from the management network instead (HA isolation, compute.md §8)')
-    .action((host: string, o: { isolate?: boolean }, cmd: Command) => {
+    .action(async (host: string, o: { isolate?: boolean }, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      const { failHost } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const result = store.transaction(() => {
           const engine = new Engine(store, lab);
           const r = failHost(engine, host, { isolate: o.isolate === true });
@@ -36,9 +37,10 @@ export function registerHaCommands(program: Command, context: (cmd: Command) => 
     .command('recover')
     .description('a failed host gets power back (VMs not restarted elsewhere stay off), or an isolated host its network')
     .argument('<host>', 'the host')
-    .action((host: string, _o, cmd: Command) => {
+    .action(async (host: string, _o, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      const { recoverHost } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const result = store.transaction(() => {
           const engine = new Engine(store, lab);
           const r = recoverHost(engine, host);
@@ -53,9 +55,10 @@ export function registerHaCommands(program: Command, context: (cmd: Command) => 
     .command('ha')
     .description('vSphere HA of a cluster: hosts, admission control (slot size and slots, failover capacity, percentages)')
     .argument('<cluster>', 'the cluster')
-    .action((cluster: string, _o, cmd: Command) => {
+    .action(async (cluster: string, _o, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      const { haStatus } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const result = store.transaction(() => haStatus(new Engine(store, lab), cluster));
         ctx.out.result(result, () => JSON.stringify(result, null, 2));
       });
@@ -66,9 +69,10 @@ export function registerHaCommands(program: Command, context: (cmd: Command) => 
     .description('a guest hangs: its VMware Tools heartbeats stop (HA VM monitoring resets it, compute.md §8); --io: it still does disk/network I/O')
     .argument('<vm>', 'the VM')
     .option('--io', 'the hung guest still does disk/network I/O (VM monitoring does not reset it)')
-    .action((vm: string, o: { io?: boolean }, cmd: Command) => {
+    .action(async (vm: string, o: { io?: boolean }, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      const { hangVm } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const result = store.transaction(() => {
           const engine = new Engine(store, lab);
           const r = hangVm(engine, vm, { io: o.io === true });

@@ -1,9 +1,9 @@
-// Reading the state: ls, show, events, tasks; and the catalogs: cpus, rules.
+// Reading the state: ls, show, events, tasks; and the catalogs: cpus, rules. What a command
+// needs is loaded when it runs (lazy.ts).
 import type { Command } from 'commander';
-import { describeObject, LIST_KINDS, listEvents, listObjects, listTasks, type ListKind } from '../engine/views.js';
-import { CPU_CATALOG, hardwareVirtualization, maxEvcMode } from '../model/cpu.js';
-import { LINT_RULES } from '../lint/index.js';
+import { LIST_KINDS, type ListKind } from '../engine/list-kinds.js';
 import { formatMB } from '../spec/units.js';
+import { engine, labFiles } from './lazy.js';
 import { withLab, type Context } from './context.js';
 import { CliError, EXIT, out, table } from './output.js';
 
@@ -21,12 +21,13 @@ export function registerInventoryCommands(program: Command, context: (cmd: Comma
     .command('ls')
     .description(`list objects: ${Object.keys(LIST_KINDS).join(', ')} (default: all of them)`)
     .argument('[kind]', Object.keys(LIST_KINDS).join('|'))
-    .action((kind: string | undefined, _o, cmd: Command) => {
+    .action(async (kind: string | undefined, _o, cmd: Command) => {
       const ctx = context(cmd);
       if (kind !== undefined && !(kind in LIST_KINDS)) {
         throw new CliError('usage', `unknown kind "${kind}"; expected one of ${Object.keys(LIST_KINDS).join(', ')}`, EXIT.usage);
       }
-      withLab(ctx, ({ store, lab }) => {
+      const { listObjects } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const items = listObjects(store, lab, kind as ListKind | undefined);
         ctx.out.result({ lab: lab.name, items }, () =>
           table(['name', 'kind', 'parent', 'state', 'details'], items.map((i) => [i.name, i.kind, i.parent ?? undefined, i.state === null ? undefined : stateColor(i.state), details(i)])),
@@ -38,9 +39,10 @@ export function registerInventoryCommands(program: Command, context: (cmd: Comma
     .command('show')
     .description('everything about one object (a VM, host, switch, port group, …)')
     .argument('<name>', 'a name, HOST/NAME, or an id such as portgroup:esx1/VM Network')
-    .action((name: string, _o, cmd: Command) => {
+    .action(async (name: string, _o, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      const { describeObject } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const view = describeObject(store, lab, name);
         ctx.out.result(view, () => renderShow(view));
       });
@@ -53,9 +55,10 @@ export function registerInventoryCommands(program: Command, context: (cmd: Comma
     .option('--limit <n>', 'at most this many', (v) => positiveInt(v, '--limit'))
     .option('--object <name>', 'only events about this object (name or id)')
     .option('--type <prefix>', 'only events whose type starts with this (vm., host., object.)')
-    .action((o: { since?: number; limit?: number; object?: string; type?: string }, cmd: Command) => {
+    .action(async (o: { since?: number; limit?: number; object?: string; type?: string }, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      const { listEvents } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const events = listEvents(store, lab, { ...(o.since !== undefined ? { after: o.since } : {}), ...(o.limit !== undefined ? { limit: o.limit } : {}), ...(o.object !== undefined ? { object: o.object } : {}), ...(o.type !== undefined ? { type: o.type } : {}) });
         ctx.out.result({ lab: lab.name, events }, () =>
           table(['#', 'time', 'type', 'object', 'message'], events.map((e) => [e.seq, `T+${e.time.toFixed(3)}s`, e.type, e.object ?? undefined, e.message])),
@@ -67,9 +70,10 @@ export function registerInventoryCommands(program: Command, context: (cmd: Comma
     .command('tasks')
     .description('tasks and their outcome (queued → running → success | error)')
     .option('--since <id>', 'only tasks after this id', (v) => positiveInt(v, '--since'))
-    .action((o: { since?: number }, cmd: Command) => {
+    .action(async (o: { since?: number }, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      const { listTasks } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const tasks = listTasks(store, lab, o.since !== undefined ? { after: o.since } : {});
         ctx.out.result({ lab: lab.name, tasks }, () =>
           table(['id', 'kind', 'target', 'state', 'completed', 'error'], tasks.map((t) => [
@@ -83,8 +87,9 @@ export function registerInventoryCommands(program: Command, context: (cmd: Comma
   program
     .command('cpus')
     .description('the CPU catalog: ids to use as a host\'s cpu')
-    .action((_o, cmd: Command) => {
+    .action(async (_o, cmd: Command) => {
       const ctx = context(cmd);
+      const { CPU_CATALOG, hardwareVirtualization, maxEvcMode } = await engine();
       const cpus = [...CPU_CATALOG.values()].map((c) => ({
         id: c.id, model: c.model, vendor: c.vendor, generation: c.generation, cores: c.cores * c.sockets, threads: c.threads * c.sockets, mhz: c.mhz,
         virtualization: hardwareVirtualization(c).label, maxEvcMode: maxEvcMode(c) ?? null, features: [...c.features].sort(),
@@ -95,8 +100,9 @@ export function registerInventoryCommands(program: Command, context: (cmd: Comma
   program
     .command('rules')
     .description('the lint rules `validate` applies, with their ids')
-    .action((_o, cmd: Command) => {
+    .action(async (_o, cmd: Command) => {
       const ctx = context(cmd);
+      const { LINT_RULES } = await labFiles();
       const rules = LINT_RULES.map((r) => ({ id: r.id, summary: r.summary }));
       ctx.out.result({ rules }, () => table(['rule', 'catches'], rules.map((r) => [r.id, r.summary])));
     });

@@ -1,13 +1,13 @@
-// Lab lifecycle: validate, plan, up, down, schema.
+// Lab lifecycle: validate, plan, up, down, schema. The lab-file parser and the engine are loaded
+// when a command runs (lazy.ts).
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { down, planLab, resolveContext, up } from '../engine/apply.js';
-import { loadLabFile, type LoadedLab } from '../plan/load.js';
+import type { LoadedLab } from '../plan/load.js';
 import type { Plan } from '../plan/plan.js';
-import { labJsonSchema } from '../spec/schema.js';
-import { capacityReport, type CapacityReport } from '../compute/capacity.js';
+import type { CapacityReport } from '../compute/capacity.js';
 import { formatMB } from '../spec/units.js';
-import { stateExists, Store } from '../store/store.js';
+import { stateExists, type Store } from '../store/store.js';
+import { engine, labFiles } from './lazy.js';
 import { openStore, type Context } from './context.js';
 import { CliError, EXIT, err, formatDiagnostic, out, table } from './output.js';
 
@@ -23,9 +23,18 @@ function printDiagnostics(loaded: LoadedLab): void {
   for (const w of loaded.warnings) process.stderr.write(`${formatDiagnostic(w, 'warning', source)}\n`);
 }
 
-/** Load and validate FILE; on errors print them and stop with exit 1 (nothing is applied). */
-function loadOrFail(ctx: Context, file: string, store?: Store, lab?: string): Extract<LoadedLab, { ok: true }> {
-  const loaded = loadLabFile(file, store && lab ? resolveContext(store, lab) : {});
+/** The lab-file parser and the engine, for the commands that read a lab file and apply it. */
+async function lifecycle() {
+  const [engineModule, labFileModule] = await Promise.all([engine(), labFiles()]);
+  return { ...engineModule, ...labFileModule };
+}
+
+/**
+ * Load and validate FILE; on errors print them and stop with exit 1 (nothing is applied). Not
+ * async: at configuration maxima an await here kept ~45 MB more at the peak of the `up` that follows.
+ */
+function loadOrFail(ctx: Context, m: Awaited<ReturnType<typeof lifecycle>>, file: string, store?: Store, lab?: string): Extract<LoadedLab, { ok: true }> {
+  const loaded = m.loadLabFile(file, store && lab ? m.resolveContext(store, lab) : {});
   if (!loaded.ok) {
     const message = `${file}: ${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}; nothing was applied`;
     if (ctx.out.json) ctx.out.result({ code: 'invalid-lab-file', message, valid: false, errors: loaded.errors, warnings: loaded.warnings }, () => '');
@@ -52,9 +61,9 @@ function labName(file: string): string | undefined {
   }
 }
 
-function swallowSilent(fn: () => void): void {
+async function swallowSilent(fn: () => Promise<void>): Promise<void> {
   try {
-    fn();
+    await fn();
   } catch (e) {
     if (!(e instanceof Silent)) throw e;
   }
@@ -65,8 +74,9 @@ export function registerLabCommands(program: Command, context: (cmd: Command) =>
     .command('validate')
     .description('check a lab file: errors with file:line:column, warnings from lint rules')
     .argument('<file>', 'the lab file')
-    .action((file: string, _o, cmd: Command) => {
+    .action(async (file: string, _o, cmd: Command) => {
       const ctx = context(cmd);
+      const { loadLabFile } = await labFiles();
       const loaded = loadLabFile(file);
       const errors = loaded.ok ? [] : loaded.errors;
       ctx.out.result({ valid: loaded.ok, errors, warnings: loaded.warnings }, () => {
@@ -87,18 +97,19 @@ export function registerLabCommands(program: Command, context: (cmd: Command) =>
     .description('show what `up` would create, update, delete and power on, against the current state')
     .argument('<file>', 'the lab file')
     .option('--capacity', 'instead: will it fit? memory and CPU each host needs at each level, overcommitment, what would not power on')
-    .action((file: string, o: { capacity?: boolean }, cmd: Command) => swallowSilent(() => {
+    .action((file: string, o: { capacity?: boolean }, cmd: Command) => swallowSilent(async () => {
       const ctx = context(cmd);
+      const m = await lifecycle();
       if (o.capacity) {
-        const report = capacityReport(loadOrFail(ctx, file).inventory);
+        const report = m.capacityReport(loadOrFail(ctx, m, file).inventory);
         ctx.out.result(report, () => renderCapacity(report));
         return;
       }
       const name = labName(file);
-      const store = stateExists(ctx.stateDir) ? new Store(ctx.stateDir) : undefined;
+      const store = stateExists(ctx.stateDir) ? await openStore(ctx) : undefined;
       try {
-        const loaded = loadOrFail(ctx, file, store, name);
-        const plan: Plan = planLab(loaded.inventory, store?.objects(loaded.inventory.lab) ?? []);
+        const loaded = loadOrFail(ctx, m, file, store, name);
+        const plan: Plan = m.planLab(loaded.inventory, store?.objects(loaded.inventory.lab) ?? []);
         ctx.out.result(plan, () => renderPlan(plan));
       } finally {
         store?.close();
@@ -109,12 +120,13 @@ export function registerLabCommands(program: Command, context: (cmd: Command) =>
     .command('up')
     .description('create or update the lab from FILE, then power on what should run')
     .argument('<file>', 'the lab file')
-    .action((file: string, _o, cmd: Command) => swallowSilent(() => {
+    .action((file: string, _o, cmd: Command) => swallowSilent(async () => {
       const ctx = context(cmd);
-      const store = openStore(ctx);
+      const m = await lifecycle();
+      const store = await openStore(ctx);
       try {
-        const loaded = loadOrFail(ctx, file, store, labName(file));
-        const result = up(store, file, loaded.spec, loaded.inventory, ctx.out.progress());
+        const loaded = loadOrFail(ctx, m, file, store, labName(file));
+        const result = m.up(store, file, loaded.spec, loaded.inventory, ctx.out.progress());
         if (result.failed.length) ctx.setExit(EXIT.failed);
         ctx.out.result({ ...result, warnings: loaded.warnings }, () => {
           const lines = [`lab ${out.bold(result.lab)}: ${result.created.length} created, ${result.updated.length} updated, ${result.deleted.length} deleted`];
@@ -135,10 +147,11 @@ export function registerLabCommands(program: Command, context: (cmd: Command) =>
     .command('down')
     .description('remove a lab and its state (objects, events, tasks)')
     .argument('[lab]', 'the lab (default: the only one)')
-    .action((lab: string | undefined, _o, cmd: Command) => {
+    .action(async (lab: string | undefined, _o, cmd: Command) => {
       const ctx = context(cmd);
       if (!stateExists(ctx.stateDir)) throw new CliError('no-lab', `no nestlab state in ${ctx.stateDir}`, EXIT.invalid);
-      const store = openStore(ctx);
+      const { down } = await engine();
+      const store = await openStore(ctx);
       try {
         const result = down(store, lab ?? ctx.lab);
         ctx.out.result(result, () => `lab ${out.bold(result.lab)} removed (${result.deleted} objects)`);
@@ -150,7 +163,8 @@ export function registerLabCommands(program: Command, context: (cmd: Command) =>
   program
     .command('schema')
     .description('print the JSON Schema of the lab file (for editors)')
-    .action(() => {
+    .action(async () => {
+      const { labJsonSchema } = await labFiles();
       process.stdout.write(`${JSON.stringify(labJsonSchema(), null, 2)}\n`);
     });
 }

@@ -1,8 +1,9 @@
-// The network: ping, trace, link down|up, capture start|stop|list, macs.
+// The network: ping, trace, link down|up, capture start|stop|list, macs. The engine and the data
+// plane are loaded when a command runs (lazy.ts).
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { macTable, pingLab, setLink, startCapture, stopCapture, traceLab } from '../engine/network.js';
 import type { NetState } from '../net/state.js';
+import { engine } from './lazy.js';
 import { withLab, type Context } from './context.js';
 import { CliError, EXIT, out, table } from './output.js';
 
@@ -20,9 +21,10 @@ export function registerNetworkCommands(program: Command, context: (cmd: Command
     .argument('<dst>', 'the same, or an IPv4 address')
     .option('--count <n>', 'echo requests to send (default 4)', (v) => positive(v, '--count', 1000))
     .option('--size <bytes>', 'ICMP data bytes (default 56)', (v) => positive(v, '--size', 65000))
-    .action((src: string, dst: string, o: { count?: number; size?: number }, cmd: Command) => {
+    .action(async (src: string, dst: string, o: { count?: number; size?: number }, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      const { pingLab } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const r = pingLab(store, lab, src, dst, o);
         if (r.received < r.sent) ctx.setExit(EXIT.failed);
         ctx.out.result(r, () => {
@@ -40,9 +42,10 @@ export function registerNetworkCommands(program: Command, context: (cmd: Command
     .description('send one echo request (ARP first if needed) and explain every frame it caused, hop by hop')
     .argument('<src>', 'VM, VM/nicN, STATION or HOST/vmkN')
     .argument('<dst>', 'the same, or an IPv4 address')
-    .action((src: string, dst: string, _o, cmd: Command) => {
+    .action(async (src: string, dst: string, _o, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      const { traceLab } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const r = traceLab(store, lab, src, dst);
         if (!r.delivered) ctx.setExit(EXIT.failed);
         ctx.out.result(r, () => {
@@ -62,9 +65,10 @@ export function registerNetworkCommands(program: Command, context: (cmd: Command
     link
       .command(state)
       .argument('<port>', 'HOST/NIC (esx1/vmnic0) or SWITCH/PORT (core/p1)')
-      .action((point: string, _o, cmd: Command) => {
+      .action(async (point: string, _o, cmd: Command) => {
         const ctx = context(cmd);
-        withLab(ctx, ({ store, lab }) => {
+        const { setLink } = await engine();
+        await withLab(ctx, ({ store, lab }) => {
           const r = setLink(store, lab, point, state === 'up');
           ctx.out.result(r, () => `link ${r.port}: ${state === 'up' ? out.green('up') : out.red('down')}`);
         });
@@ -76,9 +80,10 @@ export function registerNetworkCommands(program: Command, context: (cmd: Command
     .command('start')
     .argument('<point>', 'a VM NIC (web/nic0), host NIC (esx1/vmnic0), switch port (core/p1) or VMkernel port')
     .argument('<file>', 'the pcap file to write')
-    .action((point: string, file: string, _o, cmd: Command) => {
+    .action(async (point: string, file: string, _o, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      const { startCapture } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const r = startCapture(store, lab, point, resolve(file));
         ctx.out.result(r, () => `capturing at ${r.point} into ${r.file}`);
       });
@@ -86,18 +91,19 @@ export function registerNetworkCommands(program: Command, context: (cmd: Command
   capture
     .command('stop')
     .argument('<point>')
-    .action((point: string, _o, cmd: Command) => {
+    .action(async (point: string, _o, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      const { stopCapture } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const r = stopCapture(store, lab, point);
         ctx.out.result(r, () => `capture at ${r.point} stopped: ${r.frames} frames in ${r.file}`);
       });
     });
   capture
     .command('list')
-    .action((_o, cmd: Command) => {
+    .action(async (_o, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      await withLab(ctx, ({ store, lab }) => {
         const state = JSON.parse(store.labState(lab.name, 'net') ?? '{"captures":{}}') as Pick<NetState, 'captures'>;
         const captures = Object.entries(state.captures).map(([point, file]) => ({ point, file }));
         ctx.out.result({ captures }, () => (captures.length ? table(['point', 'file'], captures.map((c) => [c.point, c.file])) : out.dim('no captures running')));
@@ -108,9 +114,10 @@ export function registerNetworkCommands(program: Command, context: (cmd: Command
     .command('macs')
     .description('the MAC table of a switch: physical switch, Linux bridge (HOST/br0), vSwitch (HOST/vSwitch0) or vDS proxy (DVS@HOST)')
     .argument('<switch>')
-    .action((name: string, _o, cmd: Command) => {
+    .action(async (name: string, _o, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      const { macTable } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const r = macTable(store, lab, name);
         ctx.out.result(r, () => `${out.bold(r.switch)}\n${table(['mac', 'vlan', 'port', 'type', 'age'], r.entries.map((e) => [e.mac, e.vlan, e.port, e.type, e.ageSeconds === undefined ? undefined : `${e.ageSeconds}s`]))}`);
       });

@@ -1,10 +1,10 @@
-// Operations on a running lab: power, advance.
+// Operations on a running lab: power, stats, advance. The engine is loaded when a command runs
+// (lazy.ts).
 import type { Command } from 'commander';
-import { advance } from '../engine/apply.js';
 import { Engine } from '../engine/engine.js';
-import { power, type PowerAction } from '../engine/power.js';
+import type { PowerAction } from '../engine/power.js';
 import { formatMB, parseDurationSeconds } from '../spec/units.js';
-import { currentStats } from '../engine/stats.js';
+import { engine } from './lazy.js';
 import { withLab, type Context } from './context.js';
 import { CliError, EXIT, out, table } from './output.js';
 
@@ -14,10 +14,11 @@ export function registerOperationCommands(program: Command, context: (cmd: Comma
     .description('power a VM on, off, or reset it')
     .argument('<action>', 'on | off | reset')
     .argument('<vm>', 'the VM')
-    .action((action: string, vm: string, _o, cmd: Command) => {
+    .action(async (action: string, vm: string, _o, cmd: Command) => {
       const ctx = context(cmd);
       if (action !== 'on' && action !== 'off' && action !== 'reset') throw new CliError('usage', `power takes on, off or reset; got "${action}"`, EXIT.usage);
-      withLab(ctx, ({ store, lab }) => {
+      const { power } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const result = store.transaction(() => {
           const engine = new Engine(store, lab);
           const outcome = engine.task(`power-${action}`, `vm:${vm}`, () => power(engine, action as PowerAction, vm));
@@ -34,9 +35,10 @@ export function registerOperationCommands(program: Command, context: (cmd: Comma
     .command('stats')
     .description('CPU and memory now: per host memory state, free and minFree, CPU used; per VM entitlement, active, ballooned, compressed, swapped and shared memory, CPU ready')
     .argument('[name]', 'one host or VM')
-    .action((name: string | undefined, _o, cmd: Command) => {
+    .action(async (name: string | undefined, _o, cmd: Command) => {
       const ctx = context(cmd);
-      withLab(ctx, ({ store, lab }) => {
+      const { currentStats } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const result = store.transaction(() => currentStats(new Engine(store, lab)));
         const hosts = [...result.hosts].map(([n, h]) => ({ name: n, ...h }));
         const vms = [...result.vms].map(([n, v]) => ({ name: n, ...v }));
@@ -61,11 +63,12 @@ export function registerOperationCommands(program: Command, context: (cmd: Comma
     .command('advance')
     .description('move virtual time forward, running what falls due')
     .argument('<duration>', 'e.g. 300s, 5m, 1h')
-    .action((duration: string, _o, cmd: Command) => {
+    .action(async (duration: string, _o, cmd: Command) => {
       const ctx = context(cmd);
       const seconds = parseDurationSeconds(duration);
       if (seconds === undefined) throw new CliError('invalid-duration', `"${duration}" is not a duration`, EXIT.invalid, {}, 'use 300s, 5m, 1h or a number of seconds');
-      withLab(ctx, ({ store, lab }) => {
+      const { advance } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
         const result = advance(store, lab, seconds);
         ctx.out.result(result, () => `lab ${result.lab}: virtual time is now T+${result.now}s${result.samplePeriods ? ` (${result.samplePeriods} memory/CPU sample periods)` : ''}`);
       });

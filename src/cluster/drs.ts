@@ -23,7 +23,11 @@ export interface DrsVm {
   /** reservation + overhead this VM needs unreserved on a target (admission control) */
   reserveMemoryMB: number;
   reserveCpuMHz: number;
+  /** a per-VM override (§7): disabled keeps DRS away from the VM; absent: the cluster's level */
+  automation?: DrsAutomation;
 }
+
+export type DrsAutomation = 'manual' | 'partially-automated' | 'fully-automated' | 'disabled';
 
 export interface Recommendation {
   vm: string;
@@ -142,6 +146,10 @@ export function drsPass(input: DrsInput): DrsResult {
     const here = hosts.get(vm.host);
     const mustRule = input.rules.find((r) => r.type === 'vm-host-must' && r.vms.includes(vm.name) && !r.hosts.includes(vm.host));
     if (!here?.maintenance && !mustRule) continue;
+    if (vm.automation === 'disabled') {
+      stuck.push({ vm: vm.name, reason: `DRS is disabled for ${vm.name} (a per-VM override): move it by hand (§7)` });
+      continue;
+    }
     if (here?.maintenance && input.rules.some((r) => r.type === 'vm-host-must' && r.vms.includes(vm.name) && r.hosts.includes(vm.host) && r.hosts.every((h) => h === vm.host || hosts.get(h)?.maintenance))) {
       stuck.push({ vm: vm.name, reason: `a must rule keeps ${vm.name} on ${vm.host}: DRS never violates a must rule (§7)` });
       continue;
@@ -162,7 +170,7 @@ export function drsPass(input: DrsInput): DrsResult {
     const ordered = [...live].sort((a, b) => loadOf(b.name) - loadOf(a.name));
     const source = ordered[0]!.name;
     for (const vm of input.vms) {
-      if (placement.get(vm.name) !== source) continue;
+      if (placement.get(vm.name) !== source || vm.automation === 'disabled') continue;
       for (const h of ordered.slice(1).reverse()) {
         if (allowed(vm, h.name, true) !== undefined) continue;
         shift(vm, source, h.name);

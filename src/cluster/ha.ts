@@ -142,8 +142,8 @@ export interface SlotReport {
 }
 
 /** The slot policy over the cluster's hosts and powered-on VMs (include a candidate to test a power-on). */
-export function slotReport(hosts: readonly HaHost[], vms: readonly HaVm[]): SlotReport {
-  const slot = slotSize(vms);
+export function slotReport(hosts: readonly HaHost[], vms: readonly HaVm[], caps: { cpuMHz?: number; memoryMB?: number } = {}): SlotReport {
+  const slot = slotSize(vms, caps);
   const slots: Record<string, number> = {};
   for (const h of hosts) slots[h.name] = hostSlots(h, slot);
   const values = Object.values(slots);
@@ -193,6 +193,14 @@ export interface AdmissionPolicy {
   cpu?: number;
   memory?: number;
   hosts: string[];
+  /** das.slotcpuinmhz, das.slotmeminmb: caps on the slot size (§8 a) */
+  slotCpu?: number;
+  slotMemory?: number;
+}
+
+/** The slot caps a policy sets. */
+export function slotCaps(policy: Pick<AdmissionPolicy, 'slotCpu' | 'slotMemory'> | undefined): { cpuMHz?: number; memoryMB?: number } {
+  return { ...(policy?.slotCpu !== undefined ? { cpuMHz: policy.slotCpu } : {}), ...(policy?.slotMemory !== undefined ? { memoryMB: policy.slotMemory } : {}) };
 }
 
 export interface HaRefusal {
@@ -219,7 +227,7 @@ export function haAdmission(policy: AdmissionPolicy, hosts: readonly HaHost[], l
       return undefined;
     case 'slots': {
       const vms = [...load.running(), candidate];
-      const r = slotReport(hosts, vms);
+      const r = slotReport(hosts, vms, slotCaps(policy));
       if (r.failoverCapacity >= policy.hostFailures) return undefined;
       return {
         message: `Insufficient resources to satisfy configured failover level for vSphere HA in cluster ${cluster}: with ${candidate.name} powered on, ${r.poweredOnVms} VMs need ${r.poweredOnVms} slots of ${r.slot.cpuMHz} MHz / ${Math.round(r.slot.memoryMB * 100) / 100} MB; the cluster has ${r.totalSlots} and would tolerate ${Math.max(0, r.failoverCapacity)} host failures, ${policy.hostFailures} configured (§8 a)`,

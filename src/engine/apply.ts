@@ -7,14 +7,15 @@ import { resolveLab, type ResolveContext } from '../model/resolve.js';
 import { makePlan, withJson, type DesiredRecord, type Plan } from '../plan/plan.js';
 import type { LabSpec } from '../spec/schema.js';
 import type { LabRow, ObjectRow, Store } from '../store/store.js';
-import { Engine, OperationError, silentProgress, type Progress } from './engine.js';
+import { Engine, selectLab, silentProgress, type Progress } from './engine.js';
 import { powerOff, powerOn, type HostRuntime, type VmRuntime } from './power.js';
 import { advanceNetwork, hasPeriodicNetworkWork } from './network.js';
 import { runDuePeriods } from './stats.js';
 import { runDueTimers } from './timers.js';
 import { runDueDrs } from './drs.js';
-import './features.js';
 import { admitEvcHosts } from './evc.js';
+import { hostAvailableListeners } from './hooks.js';
+import { nicReconfigured } from './vcenter.js';
 
 export interface UpResult {
   lab: string;
@@ -24,19 +25,6 @@ export interface UpResult {
   poweredOn: string[];
   poweredOff: string[];
   failed: Array<{ name: string; error: Record<string, unknown> }>;
-}
-
-/** The lab a command works on: the one named, or the only one in the state. */
-export function selectLab(store: Store, name?: string): LabRow {
-  if (name !== undefined) {
-    const lab = store.lab(name);
-    if (!lab) throw new OperationError('unknown-lab', `no lab named "${name}" in ${store.dir}`, { lab: name, labs: store.labs().map((l) => l.name) });
-    return lab;
-  }
-  const labs = store.labs();
-  if (labs.length === 1) return labs[0]!;
-  if (labs.length === 0) throw new OperationError('no-lab', `no lab in ${store.dir}; create one with \`nestlab up FILE\``);
-  throw new OperationError('ambiguous-lab', `${labs.length} labs in ${store.dir}: ${labs.map((l) => l.name).join(', ')}; name one with --lab`, { labs: labs.map((l) => l.name) });
 }
 
 /** What the state already decided and must not change: MACs given, hosts VMs were placed on. */
@@ -113,11 +101,19 @@ export function up(store: Store, file: string, spec: LabSpec, inventory: Invento
     });
     progress.stop();
 
+    // Every reconfiguration first, then what follows from them (relocations, maintenance): a change
+    // drops the operation's caches, and rebuilding them between changes would cost O(changes × rows).
     for (const item of plan.update) {
       const d = byId.get(item.id)!;
-      applyUpdate(engine, d, item.changes);
+      engine.reconfigure({ id: d.id, kind: d.kind, name: d.name, parent: d.parent, config: d.json });
+      engine.event('object.updated', d.id, `Reconfigured ${d.kind} ${d.name}: ${item.changes.join(', ')}`, { changes: item.changes });
       result.updated.push(d.id);
     }
+    for (const item of plan.update) applyUpdate(engine, byId.get(item.id)!, item.changes);
+    // R6.2: a NIC added to an existing VM, or moved to another network, takes its dvPort now.
+    const newVms = new Set(plan.create.filter((i) => i.kind === 'vm').map((i) => i.id));
+    for (const item of plan.create) if (item.kind === 'vnic' && !newVms.has(byId.get(item.id)!.parent ?? '')) nicReconfigured(engine, item.id);
+    for (const item of plan.update) if (item.kind === 'vnic' && item.changes.some((c) => c === 'network' || c === 'connected')) nicReconfigured(engine, item.id);
 
     // EVC admission (compute.md §5): hosts a cluster refuses stay out of it, before VMs power on.
     admitEvcHosts(engine);
@@ -143,9 +139,8 @@ export function up(store: Store, file: string, spec: LabSpec, inventory: Invento
   });
 }
 
+/** What a reconfiguration sets off: a VM moved to another host, a host in or out of maintenance mode. */
 function applyUpdate(engine: Engine, d: DesiredRecord, changes: string[]): void {
-  engine.reconfigure({ id: d.id, kind: d.kind, name: d.name, parent: d.parent, config: d.json });
-  engine.event('object.updated', d.id, `Reconfigured ${d.kind} ${d.name}: ${changes.join(', ')}`, { changes });
   if (d.kind === 'vm' && changes.includes('host')) {
     // A VM moved to another host in the lab file: a cold relocation (power off, move).
     const rt = engine.runtime<VmRuntime>(d.id);
@@ -158,6 +153,7 @@ function applyUpdate(engine: Engine, d: DesiredRecord, changes: string[]): void 
     if (rt.state === 'connected' || rt.state === 'maintenance') {
       engine.setRuntime(d.id, { state: d.config.maintenance ? 'maintenance' : 'connected' });
       engine.event(d.config.maintenance ? 'host.entered-maintenance' : 'host.exited-maintenance', d.id, `${d.name} ${d.config.maintenance ? 'entered' : 'exited'} maintenance mode`);
+      if (!d.config.maintenance) for (const l of hostAvailableListeners) l(engine, d.name);
     }
   }
 }

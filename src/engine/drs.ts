@@ -2,7 +2,7 @@
 // host capacities, the VMs' entitlements from the scheduler, their reservations, the cluster's
 // rules and what each host can run; recommendations are applied with vMotion when the cluster is
 // fully automated (or when maintenance mode evacuates a host). DRS needs vCenter.
-import { drsPass, placementOrder, type DrsResult } from '../cluster/drs.js';
+import { drsPass, placementOrder, type DrsAutomation, type DrsResult } from '../cluster/drs.js';
 import { enabledRules, type DrsRule } from '../cluster/rules.js';
 import { vmDemand } from '../compute/admission.js';
 import type { Inventory } from '../model/inventory.js';
@@ -30,7 +30,15 @@ function inventoryOf(store: Store, lab: LabRow): Inventory {
 }
 
 /** One DRS pass over `cluster`, with `maintenance` hosts treated as entering maintenance mode. */
-function pass(store: Store, lab: LabRow, cluster: string, maintenance: ReadonlySet<string>): { result: DrsResult; automation: string; threshold: number } {
+interface Pass {
+  result: DrsResult;
+  automation: string;
+  threshold: number;
+  /** the recommendations DRS applies by itself: those of VMs whose level (the cluster's, or their override) is fully automated */
+  automatic: DrsResult['recommendations'];
+}
+
+function pass(store: Store, lab: LabRow, cluster: string, maintenance: ReadonlySet<string>): Pass {
   const engine = new Engine(store, lab);
   requireVcenter(engine, `DRS in cluster ${cluster}`);
   const inv = inventoryOf(store, lab);
@@ -48,7 +56,10 @@ function pass(store: Store, lab: LabRow, cluster: string, maintenance: ReadonlyS
     if (rt.power !== 'on' || !live.has(rt.host)) return [];
     const s = stats.vms.get(v.name);
     const d = vmDemand(v, rt.host, cluster);
-    return [{ name: v.name, host: rt.host, cpuMHz: s?.entitlement.cpuMHz ?? 0, memoryMB: s?.entitlement.memoryMB ?? v.memoryMB, reserveMemoryMB: d.memoryMB, reserveCpuMHz: d.cpuMHz }];
+    return [{
+      name: v.name, host: rt.host, cpuMHz: s?.entitlement.cpuMHz ?? 0, memoryMB: s?.entitlement.memoryMB ?? v.memoryMB, reserveMemoryMB: d.memoryMB, reserveCpuMHz: d.cpuMHz,
+      automation: v.drs?.automation ?? c.drs.automation,
+    }];
   });
   // Storage, networks, CPU, nested virtualization, HA failover hosts: as vMotion checks them.
   const verdicts = new Map<string, boolean>();
@@ -63,7 +74,8 @@ function pass(store: Store, lab: LabRow, cluster: string, maintenance: ReadonlyS
     vms, rules: enabledRules(c.rules), threshold: c.drs.threshold, compatible,
     reserved: (h) => l.hostReserved(h), capacity: (h) => l.hostCapacity(h),
   });
-  return { result, automation: c.drs.automation, threshold: c.drs.threshold };
+  const auto = new Set(vms.filter((v) => v.automation === 'fully-automated').map((v) => v.name));
+  return { result, automation: c.drs.automation, threshold: c.drs.threshold, automatic: result.recommendations.filter((r) => auto.has(r.vm)) };
 }
 
 function apply(store: Store, lab: LabRow, recs: DrsResult['recommendations']): DrsReport['applied'] {
@@ -82,8 +94,8 @@ export function drs(store: Store, lab: LabRow, cluster?: string): DrsReport[] {
       const c = inv.clusters.get(name);
       if (!c) throw new OperationError('unknown-object', `no cluster named "${name}"`, { cluster: name });
       if (!c.drs.enabled) throw new OperationError('drs-disabled', `DRS is not enabled in cluster ${name}`, { cluster: name });
-      const { result, automation, threshold } = pass(store, lab, name, new Set());
-      const applied = automation === 'fully-automated' ? apply(store, lab, result.recommendations) : [];
+      const { result, automation, threshold, automatic } = pass(store, lab, name, new Set());
+      const applied = apply(store, lab, automatic);
       return { cluster: name, automation, threshold, ...result, applied };
     });
   });
@@ -95,15 +107,15 @@ const DRS_PERIOD_MS = 5 * 60 * 1000;
 /** Called by `advance`: a DRS pass per fully automated cluster for each period that fell due. */
 export function runDueDrs(store: Store, lab: LabRow): number {
   const inv = inventoryOf(store, lab);
-  const auto = [...inv.clusters.values()].filter((c) => c.drs.enabled && c.drs.automation === 'fully-automated');
+  const overridden = [...inv.vms.values()].some((v) => v.drs?.automation === 'fully-automated');
+  const auto = [...inv.clusters.values()].filter((c) => c.drs.enabled && (c.drs.automation === 'fully-automated' || overridden));
   const last = Number(store.labState(lab.name, 'drs') ?? 0);
   const due = Math.floor((lab.nowMs - last) / DRS_PERIOD_MS);
   if (due <= 0 || auto.length === 0) return 0;
   store.putLabState(lab.name, 'drs', String(last + due * DRS_PERIOD_MS));
   if (!vcenterNow(new Engine(store, lab)).up) return 0; // no vCenter, no DRS
   for (const c of auto) {
-    const { result } = pass(store, lab, c.name, new Set());
-    apply(store, lab, result.recommendations);
+    apply(store, lab, pass(store, lab, c.name, new Set()).automatic);
   }
   return 1;
 }
@@ -157,6 +169,7 @@ export function exitMaintenance(store: Store, lab: LabRow, host: string): { host
 
 interface PlacedVmConfig {
   cluster?: string;
+  drs?: { automation: DrsAutomation };
   cpus: number;
   memoryMB: number;
 }
@@ -201,7 +214,8 @@ hostChoosers.push((engine, vm) => {
   const config = engine.config<PlacedVmConfig>(id);
   if (config.cluster === undefined) return undefined;
   const cluster = engine.config<DrsClusterConfig>(`cluster:${config.cluster}`);
-  if (!cluster.drs?.enabled || !vcenterNow(engine).up) return undefined;
+  const automation = config.drs?.automation ?? cluster.drs?.automation;
+  if (!cluster.drs?.enabled || automation === 'disabled' || !vcenterNow(engine).up) return undefined;
   const loads = expectedLoads(engine);
   const l = ledger(engine);
   const cores = engine.cache('drs.cores', () => new Map<string, number>());
@@ -233,8 +247,8 @@ hostChoosers.push((engine, vm) => {
     }
     const from = engine.runtime<VmRuntime>(id).host;
     if (from !== h) engine.setRuntime(id, { host: h });
-    const manual = cluster.drs.automation === 'manual' ? ' (manual mode: its first recommendation, as the lab file names no host)' : '';
-    engine.event('drs.placed', id, `DRS placed ${vm} on ${h}${manual}: ${order.indexOf(h) === 0 ? 'the best host' : `after ${order.slice(0, order.indexOf(h)).join(', ')} refused it`} (§7)`, { cluster: config.cluster, host: h, automation: cluster.drs.automation });
+    const manual = automation === 'manual' ? ' (manual mode: its first recommendation, as the lab file names no host)' : '';
+    engine.event('drs.placed', id, `DRS placed ${vm} on ${h}${manual}: ${order.indexOf(h) === 0 ? 'the best host' : `after ${order.slice(0, order.indexOf(h)).join(', ')} refused it`} (§7)`, { cluster: config.cluster, host: h, automation });
     return undefined;
   }
   // Every host refused for one reason (admission control, say): that refusal, as a power-on gives it.

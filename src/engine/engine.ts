@@ -35,6 +35,19 @@ export class OperationError extends Error {
   }
 }
 
+/** The lab a command works on: the one named, or the only one in the state. */
+export function selectLab(store: Store, name?: string): LabRow {
+  if (name !== undefined) {
+    const lab = store.lab(name);
+    if (!lab) throw new OperationError('unknown-lab', `no lab named "${name}" in ${store.dir}`, { lab: name, labs: store.labs().map((l) => l.name) });
+    return lab;
+  }
+  const labs = store.labs();
+  if (labs.length === 1) return labs[0]!;
+  if (labs.length === 0) throw new OperationError('no-lab', `no lab in ${store.dir}; create one with \`nestlab up FILE\``);
+  throw new OperationError('ambiguous-lab', `${labs.length} labs in ${store.dir}: ${labs.map((l) => l.name).join(', ')}; name one with --lab`, { labs: labs.map((l) => l.name) });
+}
+
 export type Runtime = Record<string, unknown>;
 
 export class Engine {

@@ -8,7 +8,7 @@ import { placementChecks, powerListeners } from './hooks.js';
 import type { VmRuntime } from './power.js';
 import { haCluster, hostId, hostUp, vmId, type ClusterConfig, type HaVmConfig, type HostConfig } from './ha-state.js';
 import { overheadMB } from '../compute/overhead.js';
-import { haAdmission, percentageDemand, percentageReport, slotReport, type ClusterLoad, type HaHost, type HaVm } from '../cluster/ha.js';
+import { haAdmission, percentageDemand, percentageReport, slotCaps, slotReport, type ClusterLoad, type HaHost, type HaVm } from '../cluster/ha.js';
 
 function haVm(engine: Engine, vm: string): HaVm {
   const c = engine.config<HaVmConfig>(vmId(vm));
@@ -132,7 +132,7 @@ placementChecks.push((engine, vm, host, why) => {
 export function admissionFigures(engine: Engine, config: ClusterConfig): Record<string, unknown> {
   const hosts = haHosts(engine, config);
   const running = clusterRunning(engine, config);
-  const slots = slotReport(hosts, running);
+  const slots = slotReport(hosts, running, slotCaps(config.ha?.admissionControl));
   const pct = percentageReport(hosts, running);
   return {
     poweredOnVms: running.length,

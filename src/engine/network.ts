@@ -136,8 +136,11 @@ export function setLink(store: Store, lab: LabRow, point: string, up: boolean): 
     // A guest whose link comes up announces itself with gratuitous ARP.
     const guest = net.interfaces.get(id);
     if (up && guest) guest.guest.announce(guest.iface);
+    const logged = net.events.length;
     net.fabric.runUntil(now + 1000);
-    return { port: id, state: up ? 'up' : 'down', moved };
+    // Ports that went back to the uplink once its up-delay passed (R5.6) moved too.
+    const later = net.events.slice(logged).filter((e) => e.type === 'teaming.failover').map((e) => e.object);
+    return { port: id, state: up ? 'up' : 'down', moved: [...moved, ...later] };
   });
 }
 

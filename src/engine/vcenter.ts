@@ -85,14 +85,38 @@ placementChecks.push((engine, vm, _host, why) => {
 // come and go with the power state and are not recorded.
 powerListeners.push((engine, vm, _host, state) => {
   if (state !== 'on') return;
-  for (const n of dvNics(engine, vm)) {
-    if (n.binding !== 'static' || n.port !== undefined) continue;
-    const held = dvIndex(engine).held;
-    let set = held.get(n.portgroup);
-    if (!set) held.set(n.portgroup, (set = new Set()));
-    const port = freeDvPort(set);
-    set.add(port);
-    engine.setRuntime(n.id, { dvPort: port });
-    engine.event('dvport.bound', n.id, `${vm} nic${n.index} bound to dvPort ${port} of ${n.name}`, { portgroup: n.portgroup, port });
-  }
+  for (const n of dvNics(engine, vm)) if (n.binding === 'static' && n.port === undefined) bindDvPort(engine, vm, n);
 });
+
+function bindDvPort(engine: Engine, vm: string, n: DvNic & { index: number; name: string }): void {
+  const held = dvIndex(engine).held;
+  let set = held.get(n.portgroup);
+  if (!set) held.set(n.portgroup, (set = new Set()));
+  const port = freeDvPort(set);
+  set.add(port);
+  engine.setRuntime(n.id, { dvPort: port });
+  engine.event('dvport.bound', n.id, `${vm} nic${n.index} bound to dvPort ${port} of ${n.name}`, { portgroup: n.portgroup, port });
+}
+
+/**
+ * R6.2, §10.30: a NIC that `up` adds to an existing VM, or moves to another network, gives back
+ * the port it held; on a static dv port group it is given one at once — only through vCenter, so
+ * while vCenter is down the reconfiguration fails (and `up` with it, changing nothing).
+ */
+export function nicReconfigured(engine: Engine, vnic: string): void {
+  if (engine.runtime<VnicDvRuntime>(vnic).dvPort !== undefined) {
+    engine.setRuntime(vnic, { dvPort: undefined });
+    engine.invalidate(); // the index of held ports has it
+  }
+  const row = engine.row(vnic);
+  if (!row?.parent) return;
+  const vm = row.parent.slice('vm:'.length);
+  const n = dvNics(engine, vm).find((x) => x.id === vnic);
+  if (!n || n.binding !== 'static') return;
+  const s = vcenterNow(engine);
+  if (!s.up) {
+    throw new OperationError('vcenter-unavailable', `${STATIC_BINDING_MESSAGE}: ${vm}'s nic${n.index} would connect to static port group "${n.name}", and binding a port needs vCenter (${s.reason}) (network.md R6.2)`,
+      { name: vm, nics: [{ nic: n.index, portgroup: n.name }], ...(s.vcenter !== undefined ? { vcenter: s.vcenter } : {}) });
+  }
+  bindDvPort(engine, vm, n);
+}

@@ -7,17 +7,9 @@ import { portCounters } from './network.js';
 import { vmVisibleFeatures } from '../cluster/evc.js';
 import type { EvcMode } from '../spec/schema.js';
 import type { NetState } from '../net/state.js';
+import { LIST_KINDS, type ListKind } from './list-kinds.js';
 
-export const LIST_KINDS = {
-  hosts: ['host'],
-  vms: ['vm'],
-  switches: ['vswitch', 'bridge', 'dvswitch', 'pswitch'],
-  portgroups: ['portgroup', 'dvportgroup'],
-  datastores: ['datastore'],
-  clusters: ['cluster'],
-  stations: ['station'],
-} as const;
-export type ListKind = keyof typeof LIST_KINDS;
+export { LIST_KINDS, type ListKind };
 
 export interface ListItem {
   name: string;

@@ -7,7 +7,7 @@
 // second-level MMU (Linux lists them under "vmx flags"/as `npt`) and `vmcs-shadowing`.
 //
 // Layout: per-generation feature tables, the catalog, the EVC baseline tables, then functions.
-import { EVC_MODES, GENERATIONS } from '../spec/schema.js';
+import { EVC_MODES, GENERATIONS } from '../spec/cpu-names.js';
 import type { CustomCpuSpec, EvcMode, Generation } from '../spec/schema.js';
 
 export type Vendor = 'intel' | 'amd';

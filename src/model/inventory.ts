@@ -163,6 +163,8 @@ export interface VmNic extends Base {
   promiscuous: boolean;
   connected: boolean;
   macLearn: boolean;
+  /** multicast MACs the guest registered (its vNIC's mcastFilter, R1.7/R1.9); IPv4 groups already mapped (RFC 1112) */
+  multicast: string[];
 }
 
 export interface Allocation {
@@ -210,6 +212,8 @@ export interface Vm extends Base {
   role?: 'vcenter' | 'router';
   /** vSphere HA per-VM settings, when declared (absent: the cluster default, restart priority medium, compute.md §8) */
   ha?: { restartPriority: 'high' | 'medium' | 'low' | 'disabled'; vmMonitoring: 'disabled' | 'default' | 'high' | 'medium' | 'low' };
+  /** a DRS automation override for this VM (compute.md §7) */
+  drs?: { automation: 'manual' | 'partially-automated' | 'fully-automated' | 'disabled' };
   /** the name of the nested host this VM runs, if it is a hypervisor */
   nested?: string;
   /** the nesting chain of host names down to this VM: ["esx1", "nested-esx-1", "web-1"] */
@@ -284,7 +288,7 @@ export interface Cluster extends Base {
   drs: { enabled: boolean; automation: 'manual' | 'partially-automated' | 'fully-automated'; threshold: number };
   ha: {
     enabled: boolean;
-    admissionControl: { policy: 'slots' | 'percentage' | 'failover-hosts' | 'disabled'; hostFailures: number; cpu?: number; memory?: number; hosts: string[] };
+    admissionControl: { policy: 'slots' | 'percentage' | 'failover-hosts' | 'disabled'; hostFailures: number; cpu?: number; memory?: number; hosts: string[]; slotCpu?: number; slotMemory?: number };
     isolationResponse: 'leave-powered-on' | 'power-off' | 'shutdown';
   };
   rules: ClusterRule[];

@@ -504,6 +504,7 @@ class Resolver {
       tools: v.tools, guestArch: v.guestArch, ...(v.pshareSalt !== undefined ? { pshareSalt: v.pshareSalt } : {}), power: v.power, cpuAlloc, memAlloc, workload: workload(v.workload),
       disks: v.disks.map((d) => ({ datastore: d.datastore, sizeMB: d.size, provisioning: d.provisioning, ...(d.linkedCloneOf ? { linkedCloneOf: d.linkedCloneOf } : {}) })),
       nics: [], ...(v.role ? { role: v.role } : {}), ...(v.ha ? { ha: { restartPriority: v.ha.restartPriority, vmMonitoring: v.ha.vmMonitoring } } : {}),
+      ...(v.drs ? { drs: { automation: v.drs.automation } } : {}),
       path: outerVm ? [...outerVm.path, v.name] : [host.name, v.name],
     };
     if (v.exposeHardwareVirtualization && v.pciPassthrough) {
@@ -520,7 +521,7 @@ class Resolver {
         network: { kind: 'portgroup', id: '', host: host.name, name: n.network }, adapter: n.adapter,
         mac: n.mac ? n.mac.toLowerCase() : this.macs.assign(id, 'vnic'),
         ...(n.ip ? { ip: n.ip } : {}), ...(n.gateway ? { gateway: n.gateway } : {}), ...(n.vlan !== undefined ? { vlan: n.vlan } : {}),
-        promiscuous: n.promiscuous, connected: n.connected, macLearn: n.macLearn,
+        promiscuous: n.promiscuous, connected: n.connected, macLearn: n.macLearn, multicast: n.multicast.map(multicastMac),
       };
     });
     this.inv.vms.set(v.name, vm);
@@ -910,3 +911,10 @@ function workload(spec: VmSpec['workload']): Vm['workload'] {
 
 // Re-exported for callers that only need the types alongside resolution.
 export type { Bridge, Portgroup, DvPortgroup, VmNic, VSwitch };
+
+/** A joined group as its multicast MAC: an IPv4 group maps to 01:00:5e + its low 23 bits (RFC 1112 §6.4). */
+function multicastMac(group: string): string {
+  if (!group.includes('.')) return group.toLowerCase();
+  const [, b = 0, c = 0, d = 0] = group.split('.').map(Number);
+  return ['01', '00', '5e', (b & 0x7f), c, d].map((x) => typeof x === 'string' ? x : x.toString(16).padStart(2, '0')).join(':');
+}

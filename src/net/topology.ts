@@ -105,6 +105,7 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
     for (const s of h.vswitches) {
       const dev = new VSwitch(s.id, fabric, settings);
       for (const u of s.uplinks) dev.addUplink(nicPort(u, dev), u, nicMac(h, u));
+      dev.onUpDelayMoves = failbackEvents(net);
       // R5.9: beacons when a port group's (effective) teaming probes with them.
       if (s.portgroups.some((pg) => pg.teaming.detection === 'beacon')) dev.enableBeacons();
       net.switches.set(s.id, dev);
@@ -137,6 +138,7 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
         switchOfUplink.set(nic.id, p);
         dev.addUplink(p, `uplink${i + 1}`, macToNumber(nic.mac));
       });
+      dev.onUpDelayMoves = failbackEvents(net);
       if (d.portgroups.some((pg) => pg.teaming.detection === 'beacon')) dev.enableBeacons(); // R5.9
       dvProxy.set(`${d.name}@${m.host}`, dev);
       net.switches.set(dev.id, dev);
@@ -184,6 +186,10 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
         // Hypervisors put their uplinks in promiscuous mode (R2.3 modelling note), so do guests that ask.
         vp.guestPromisc = hypervisor || nic.promiscuous;
         if (nic.macLearn) vp.filter = new MacTable();
+        // R1.7/R1.9: the groups the guest joined are its vNIC's mcastFilter; a hypervisor's vmnic
+        // is an uplink in promiscuous mode and takes every group.
+        vp.allMulticast = hypervisor;
+        vp.joinMulticast(nic.multicast.map(macToNumber));
         if (iface) iface.onMacChange = (m) => { vp.effective = new MacAddress(m); sw.invalidate(); };
       } else attach.device.addPort(sp);
     }
@@ -203,6 +209,13 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
     if (a && b) connect(a, b);
   }
   return net;
+}
+
+/** Ports that failed back once a recovered uplink's up-delay ended (R5.6, R5.11), for the event log. */
+function failbackEvents(net: Network): (moved: string[], uplink: Port, t: number) => void {
+  return (moved, uplink, t) => {
+    for (const p of moved) net.events.push({ t, type: 'teaming.failover', object: p, message: `${p} moved back to ${uplink.id} after its up-delay (Net.TeamPolicyUpDelay, R5.6, R5.11)` });
+  };
 }
 
 function nicMac(h: Host, name: string): number {

@@ -6,7 +6,7 @@
 // (R2.3); the MAC Learning dvFilter (§4a) and native vDS MAC learning (§4c).
 // Forwarding allocates nothing: MACs are compared and looked up in the frame's bytes (MacTable),
 // the frame's time is read from the fabric (fabric.ts).
-import { DST_OFFSET, MacAddress, SRC_OFFSET, isMulticastAt, rarpFrame, readMacHigh, readMacLow } from './codec/index.js';
+import { DST_OFFSET, MacAddress, SRC_OFFSET, isBroadcastAt, isMulticastAt, rarpFrame, readMacHigh, readMacLow } from './codec/index.js';
 import { BeaconProbe, isBeacon, type BeaconChange } from './beacon.js';
 import type { Fabric, Device, Port } from './fabric.js';
 import { MacTable } from './mactable.js';
@@ -59,6 +59,10 @@ export class VPort {
   filter: MacTable<true> | null = null;
   /** native MAC learning: how many MACs this port has learned (R4c.6) */
   learnedCount = 0;
+  /** the multicast MACs the guest registered with its vNIC (mcastFilter, R1.7/R1.9), or null: none */
+  mcastFilter: MacTable<true> | null = null;
+  /** the guest takes every multicast group: a nested hypervisor's vmnic (its uplink, promiscuous) */
+  allMulticast = false;
   selected: Port | null = null;
 
   constructor(
@@ -74,6 +78,16 @@ export class VPort {
   /** Does the switch deliver unicast to this port: its initial MAC, or a changed one it accepts (R2.6)? */
   get receives(): boolean {
     return this.effective.value === this.initial.value || this.policy.macChanges;
+  }
+
+  /** Register multicast MACs (numbers) with the vNIC's filter (R1.7). */
+  joinMulticast(macs: Iterable<number>): void {
+    for (const mac of macs) (this.mcastFilter ??= new MacTable()).setMac(mac, true);
+  }
+
+  /** Does the vNIC's multicast filter pass the group address at frame[DST_OFFSET..] (R1.7, R1.9)? */
+  wantsGroup(frame: Uint8Array): boolean {
+    return this.allMulticast || (this.mcastFilter !== null && this.mcastFilter.hasAt(frame, DST_OFFSET));
   }
 
   /** The MAC the switch delivers unicast to (R2.6), or -1 when it receives nothing. */
@@ -104,6 +118,12 @@ export class VSwitch implements Device {
   /** sources recently sent out of an uplink by local ports, and when (R1.11 b) */
   private readonly sentOut = new MacTable<{ t: number }>();
   private dirty = true;
+  /** R5.6 Net.TeamPolicyUpDelay: uplinks whose link came back, and until when (virtual ms) teaming leaves them alone */
+  private readonly recovering = new Map<Port, number>();
+  /** which uplinks were alive when ports were last settled, to see links come back */
+  private wasAlive: boolean[] = [];
+  /** ports that moved when an uplink's up-delay ended (failback, R5.11), for the event log */
+  onUpDelayMoves: ((moved: string[], uplink: Port, t: number) => void) | null = null;
 
   constructor(
     readonly id: string,
@@ -225,13 +245,7 @@ export class VSwitch implements Device {
     if (src.filter !== null && !groupSource && src.filter.size < DVFILTER_TABLE_SIZE) src.filter.setAt(frame, SRC_OFFSET, true);
     f.trace(this, src.port, 'ingress', ctx, INGRESS_RULE[p.vlan.kind]);
 
-    if (isMulticastAt(frame, DST_OFFSET)) {
-      // R1.6/R1.7: every other local port admitting the VLAN, plus one uplink.
-      // (Promiscuous ports admitting the VLAN are among them: no extra copy.)
-      for (const vp of this.vports) if (vp !== src && admits(vp.policy.vlan, ctx) && vp.receives) this.deliver(vp, frame, ctx, 'flood', 'R1.6');
-      this.toUplink(src, frame, ctx);
-      return;
-    }
+    if (isMulticastAt(frame, DST_OFFSET)) return this.groupFromLocal(src, frame, ctx);
     const local = this.lookup(frame, DST_OFFSET, ctx);
     if (local !== null) {
       // R1.2: known local unicast stays local.
@@ -251,6 +265,20 @@ export class VSwitch implements Device {
     this.promiscuousCopies(src, frame, ctx, null, false);
   }
 
+  /** Broadcast (R1.6) or multicast (R1.7) from a local port: local copies, plus one uplink. */
+  private groupFromLocal(src: VPort, frame: Uint8Array, ctx: number): void {
+    if (isBroadcastAt(frame, DST_OFFSET)) {
+      // R1.6: every other local port admitting the VLAN. (Promiscuous ports admitting the VLAN
+      // are among them: no extra copy.)
+      for (const vp of this.vports) if (vp !== src && admits(vp.policy.vlan, ctx) && vp.receives) this.deliver(vp, frame, ctx, 'flood', 'R1.6');
+    } else {
+      // R1.7 (basic multicast filtering): local ports in the VLAN whose guest registered the
+      // group MAC, plus promiscuous ports. No IGMP snooping: by MAC only.
+      for (const vp of this.vports) if (vp !== src && admits(vp.policy.vlan, ctx) && vp.receives) this.multicastTo(vp, frame, ctx, 'R1.7');
+    }
+    this.toUplink(src, frame, ctx);
+  }
+
   // ---- a frame from the physical network -----------------------------------------------------
 
   private fromUplink(uplink: Port, frame: Uint8Array, ctx: number): void {
@@ -264,6 +292,7 @@ export class VSwitch implements Device {
         if (owner !== null && !(owner.policy.promiscuous && owner.guestPromisc)) return this.dropAt(uplink, 'reverse-path', ctx);
       }
       const several = this.activeUplinkCount() > 1;
+      const broadcast = isBroadcastAt(frame, DST_OFFSET);
       for (const vp of this.vports) {
         if (!admits(vp.policy.vlan, ctx) || !vp.receives) continue;
         // R1.12 [L]: with several active uplinks a port takes broadcast only from its own. An
@@ -271,7 +300,8 @@ export class VSwitch implements Device {
         // broadcast into one member only), so it takes broadcast from any.
         if (several && this.settings.duplicateSuppression && vp.policy.teaming !== 'ip-hash' && this.selectUplink(vp, frame) !== uplink) continue;
         if (vp.policy.promiscuous && vp.guestPromisc && this.echoBlocked(frame)) continue;
-        this.deliver(vp, frame, ctx, 'flood', 'R1.9');
+        if (broadcast) this.deliver(vp, frame, ctx, 'flood', 'R1.9');
+        else this.multicastTo(vp, frame, ctx, 'R1.9'); // multicast: subject to mcastFilter
       }
       return;
     }
@@ -292,6 +322,16 @@ export class VSwitch implements Device {
   }
 
   // ---- helpers ---------------------------------------------------------------------------
+
+  /**
+   * A multicast (not broadcast) frame for a local port (R1.7 / R1.9): delivered when the vNIC's
+   * mcastFilter has the group MAC (so also the other IP groups sharing it), or as a promiscuous
+   * copy (R2.3); else the port does not get it (like flood, nothing is recorded for it).
+   */
+  private multicastTo(vp: VPort, frame: Uint8Array, ctx: number, rule: 'R1.7' | 'R1.9'): void {
+    if (vp.wantsGroup(frame)) this.deliver(vp, frame, ctx, 'flood', rule);
+    else if (vp.policy.promiscuous && vp.guestPromisc) this.deliver(vp, frame, ctx, 'copy-promiscuous', 'R2.3');
+  }
 
   /** The port registered for the MAC at frame[off..] that admits VLAN `ctx` (any VLAN: −1). */
   private lookup(frame: Uint8Array, off: number, ctx: number): VPort | null {
@@ -402,11 +442,21 @@ export class VSwitch implements Device {
     const current = vp.selected;
     // R5.11 failback No: a port that failed over stays where it is while that uplink lives.
     if (!p.failback && current !== null && alive(current) && (probe === null || !probe.isFailed(current))) return current;
+    let chosen = this.pick(vp, frame, probe, this.recovering.size !== 0);
+    // An uplink still in its up-delay is used only when the team has nothing else.
+    if (chosen === null && this.recovering.size !== 0) chosen = this.pick(vp, frame, probe, false);
+    vp.selected = chosen;
+    return chosen;
+  }
+
+  /** Teaming's choice (§5) among usable uplinks; `hold`: not those still in their up-delay (R5.6). */
+  private pick(vp: VPort, frame: Uint8Array | undefined, probe: BeaconProbe | null, hold: boolean): Port | null {
+    const p = vp.policy;
     let n = 0;
-    for (const name of p.active) if (this.usable(name, probe)) n++;
+    for (const name of p.active) if (this.usable(name, probe, hold)) n++;
     let chosen: Port | null = null;
     if (n === 0) {
-      for (const name of p.standby) if (this.usable(name, probe)) { chosen = this.uplinkByName.get(name)!; break; } // R5.7
+      for (const name of p.standby) if (this.usable(name, probe, hold)) { chosen = this.uplinkByName.get(name)!; break; } // R5.7
     } else {
       let k: number;
       switch (p.teaming) {
@@ -415,21 +465,21 @@ export class VSwitch implements Device {
         case 'ip-hash': k = ipHash(vp, frame) % n; break; // R5.4 [L]
         default: k = vp.index % n; // R5.2 [L]: port id mod uplinks
       }
-      for (const name of p.active) if (this.usable(name, probe) && k-- === 0) { chosen = this.uplinkByName.get(name)!; break; }
+      for (const name of p.active) if (this.usable(name, probe, hold) && k-- === 0) { chosen = this.uplinkByName.get(name)!; break; }
     }
-    vp.selected = chosen;
     return chosen;
   }
 
-  private usable(name: string, probe: BeaconProbe | null): boolean {
+  private usable(name: string, probe: BeaconProbe | null, hold: boolean): boolean {
     const u = this.uplinkByName.get(name);
-    return u !== undefined && alive(u) && (probe === null || !probe.isFailed(u));
+    return u !== undefined && alive(u) && (probe === null || !probe.isFailed(u)) && !(hold && this.recovering.has(u));
   }
 
   /** Fix every port's uplink before links change, so moves can be seen (and announced). */
   settleUplinks(): void {
     if (this.dirty) this.refresh();
     for (const vp of this.vports) this.selectUplink(vp);
+    this.wasAlive = this.uplinks.map(alive);
   }
 
   /**
@@ -440,6 +490,22 @@ export class VSwitch implements Device {
     if (this.dirty) this.refresh();
     // The beacon verdict follows link states (R5.9: fewer than two live uplinks → link status only).
     this.beacon?.update();
+    // R5.6 Net.TeamPolicyUpDelay: a link that came back is used only UP_DELAY_MS later; then
+    // ports fail back to it (R5.11), announcing the move (R5.10).
+    this.uplinks.forEach((u, i) => {
+      if (this.wasAlive[i] !== false || !alive(u)) return;
+      const until = t + UP_DELAY_MS;
+      this.recovering.set(u, until);
+      this.fabric.schedule(until, () => {
+        if (this.recovering.get(u) !== until) return; // went down (and maybe up) again meanwhile
+        this.settleUplinks();
+        this.recovering.delete(u);
+        const moved = this.uplinksChanged(until);
+        if (moved.length > 0) this.onUpDelayMoves?.(moved, u, until);
+      });
+    });
+    for (const [u] of this.recovering) if (!alive(u)) this.recovering.delete(u);
+    this.wasAlive = this.uplinks.map(alive);
     const moved: string[] = [];
     for (const vp of this.vports) {
       const before = vp.selected;
@@ -553,6 +619,9 @@ const ECHO_WINDOW_MS = 1000;
 const SENT_OUT_LIMIT = 4096;
 /** The dvFilter's per-port table [L: the fling documents a limit, not its size] (R4a.3). */
 const DVFILTER_TABLE_SIZE = 4096;
+
+/** Net.TeamPolicyUpDelay (ms): a recovered uplink waits this long before teaming uses it (R5.6, §10.24). */
+export const UP_DELAY_MS = 100;
 
 /** "Around 5 (max. 8) RARP packets for each VM" on failover (R5.10, KB 343401). */
 const RARPS_PER_MOVE = 5;

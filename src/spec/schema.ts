@@ -2,7 +2,10 @@
 // `nestlab schema` prints the same schema as JSON Schema for editors. Every field that
 // spec/lab-file.md names is here with its meaning in `.meta({ description })`.
 import * as z from 'zod';
+import { EVC_MODES, GENERATIONS } from './cpu-names.js';
 import { parseDurationSeconds, parseFraction, parseMemoryMB, parseMHz } from './units.js';
+
+export { EVC_MODES, GENERATIONS, type EvcMode, type Generation } from './cpu-names.js';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const MAC_RE = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
@@ -141,13 +144,6 @@ const hostSwitch = z.strictObject({
 });
 
 // ---- CPU ----------------------------------------------------------------------------------
-
-export const GENERATIONS = {
-  intel: ['merom', 'penryn', 'nehalem', 'westmere', 'sandybridge', 'ivybridge', 'haswell', 'broadwell', 'skylake',
-    'cascadelake', 'icelake', 'sapphirerapids', 'silvermont'],
-  amd: ['k10', 'bulldozer', 'piledriver', 'steamroller', 'zen', 'zen2', 'zen3', 'zen4'],
-} as const;
-export type Generation = (typeof GENERATIONS)['intel'][number] | (typeof GENERATIONS)['amd'][number];
 
 const customCpu = z.strictObject({
   vendor: z.enum(['intel', 'amd']),
@@ -299,14 +295,6 @@ const resourcePool = z.strictObject({
   memory: memAllocation.extend({ expandable: z.boolean().default(true) }).optional(),
 });
 
-const EVC_MODES = [
-  'intel-merom', 'intel-penryn', 'intel-nehalem', 'intel-westmere', 'intel-sandybridge', 'intel-ivybridge',
-  'intel-haswell', 'intel-broadwell', 'intel-skylake', 'intel-cascadelake', 'intel-icelake', 'intel-sapphirerapids',
-  'amd-rev-e', 'amd-rev-f', 'amd-greyhound-no3dnow', 'amd-greyhound', 'amd-bulldozer', 'amd-piledriver',
-  'amd-steamroller', 'amd-zen', 'amd-zen2', 'amd-zen3', 'amd-zen4',
-] as const;
-export type EvcMode = (typeof EVC_MODES)[number];
-
 const rule = z.strictObject({
   name: name.optional(),
   type: z.enum(['vm-host-must', 'vm-host-should', 'vm-affinity', 'vm-anti-affinity']),
@@ -331,6 +319,8 @@ const cluster = z.strictObject({
       cpu: fraction.optional(),
       memory: fraction.optional(),
       hosts: z.array(name).default([]),
+      slotCpu: mhz.optional().meta({ description: 'das.slotcpuinmhz: the largest CPU slot, whatever the largest reservation (compute.md §8 a)' }),
+      slotMemory: size.optional().meta({ description: 'das.slotmeminmb: the largest memory slot, whatever the largest reservation (compute.md §8 a)' }),
     }).optional(),
     isolationResponse: z.enum(['leave-powered-on', 'power-off', 'shutdown']).default('leave-powered-on'),
   }).optional(),
@@ -350,6 +340,10 @@ const vmNic = z.strictObject({
   promiscuous: z.boolean().default(false).meta({ description: 'the guest asks for promiscuous mode' }),
   connected: z.boolean().default(true),
   macLearn: z.boolean().default(false).meta({ description: 'the ESXi MAC Learning dvFilter on this vNIC (spec §4a)' }),
+  multicast: z.array(z.string().refine(
+    (s) => (IPV4_RE.test(s) && Number(s.split('.')[0]) >= 224 && Number(s.split('.')[0]) <= 239) || (MAC_RE.test(s) && (parseInt(s.slice(0, 2), 16) & 1) === 1 && s.toLowerCase() !== 'ff:ff:ff:ff:ff:ff'),
+    { error: 'expected an IPv4 multicast group (224.0.0.0/4) such as 239.1.1.1, or a multicast MAC such as 01:00:5e:01:01:01' },
+  )).default([]).meta({ description: 'multicast groups the guest joins: IPv4 groups (mapped to 01:00:5e + low 23 bits, RFC 1112) or multicast MACs; the vNIC\'s mcastFilter (R1.7, R1.9)' }),
 });
 
 const workload = z.union([
@@ -390,6 +384,10 @@ export const vm = z.strictObject({
   nics: z.array(vmNic).default([]),
   nested: nested.optional(),
   role: z.enum(['vcenter', 'router']).optional(),
+  drs: z.strictObject({
+    automation: z.enum(['manual', 'partially-automated', 'fully-automated', 'disabled'])
+      .meta({ description: 'DRS automation override for this VM: manual only recommends its moves, disabled keeps DRS away from it (it blocks maintenance mode until moved by hand) (compute.md §7)' }),
+  }).optional(),
   ha: z.strictObject({
     restartPriority: z.enum(['high', 'medium', 'low', 'disabled']).default('medium')
       .meta({ description: 'vSphere HA restart priority: high, then medium, then low restart first; disabled never restarts (compute.md §8)' }),
@@ -444,7 +442,6 @@ export type CustomCpuSpec = z.output<typeof customCpu>;
 export type AllocationSpec = z.output<typeof cpuAllocation>;
 export type ResourcePoolSpec = z.output<typeof resourcePool>;
 export type Settings = z.output<typeof settings>;
-export { EVC_MODES };
 
 /** The JSON Schema of the lab file, for editors (`nestlab schema`). */
 export function labJsonSchema(): Record<string, unknown> {

@@ -89,6 +89,26 @@ export class StateError extends Error {
   }
 }
 
+let sqlite: { SQLite: typeof Database; nativeBinding?: string } | undefined;
+
+/**
+ * Load SQLite before `new Store()` (the CLI does; otherwise the constructor requires the package):
+ * bundled, better-sqlite3's JavaScript costs nothing to find and little to compile, where its dozen
+ * CommonJS files cost ~7 ms at every start-up. Its native addon is then named explicitly
+ * (`nativeBinding`, as the package asks of bundlers); where it is not in the usual place, the
+ * package is required as it is and finds it itself.
+ */
+export async function loadSqlite(): Promise<void> {
+  if (sqlite) return;
+  let nativeBinding: string;
+  try {
+    nativeBinding = createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  } catch {
+    return;
+  }
+  sqlite = { SQLite: (await import('./sqlite.js')).default, nativeBinding };
+}
+
 /** Does `dir` hold a nestlab state? (Commands that only read must not create one.) */
 export function stateExists(dir: string): boolean {
   return existsSync(join(dir, 'state.db'));
@@ -100,10 +120,11 @@ export class Store {
 
   constructor(readonly dir: string) {
     // Loaded on first use: commands that never open a state (validate, schema) skip the native addon.
-    const SQLite = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+    sqlite ??= { SQLite: createRequire(import.meta.url)('better-sqlite3') as typeof Database };
+    const { SQLite, nativeBinding } = sqlite;
     try {
       mkdirSync(dir, { recursive: true });
-      this.db = new SQLite(join(dir, 'state.db'));
+      this.db = new SQLite(join(dir, 'state.db'), nativeBinding === undefined ? {} : { nativeBinding });
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 5000');

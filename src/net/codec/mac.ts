@@ -67,6 +67,11 @@ export function isMulticastAt(buf: Uint8Array, off: number): boolean {
   return (buf[off]! & 1) === 1;
 }
 
+/** Is the MAC at buf[off..off+6) ff:ff:ff:ff:ff:ff? Read in place. */
+export function isBroadcastAt(buf: Uint8Array, off: number): boolean {
+  return readMacLow(buf, off) === -1 && readMacHigh(buf, off) === 0xffff;
+}
+
 export function writeMac(buf: Uint8Array, off: number, mac: number): void {
   const hi = macHigh(mac);
   const lo = macLow(mac);
