@@ -30,12 +30,15 @@ export function vmConfig(engine: Engine, name: string): VmConfig {
   return { ...engine.config<VmConfig>(`vm:${name}`), name };
 }
 
-export function hostFacts(engine: Engine, name: string): HostFacts & { cluster?: string; memoryMB: number } {
-  const c = engine.config<HostConfig>(`host:${name}`);
-  return {
-    name, hypervisor: c.hypervisor, version: c.version, memoryMB: c.memoryMB, cpu: { ...c.cpu, features: new Set(c.cpu.features) },
-    ...(c.vm !== undefined ? { vm: c.vm } : {}), ...(c.cluster !== undefined ? { cluster: c.cluster } : {}),
-  };
+/** What power-on checks read of a host: built once per host per operation (callers must not change it). */
+export function hostFacts(engine: Engine, name: string): Readonly<HostFacts & { cluster?: string; memoryMB: number }> {
+  return engine.cache(`host-facts:${name}`, () => {
+    const c = engine.config<HostConfig>(`host:${name}`);
+    return {
+      name, hypervisor: c.hypervisor, version: c.version, memoryMB: c.memoryMB, cpu: { ...c.cpu, features: new Set(c.cpu.features) },
+      ...(c.vm !== undefined ? { vm: c.vm } : {}), ...(c.cluster !== undefined ? { cluster: c.cluster } : {}),
+    };
+  });
 }
 
 /** The ledger of reservations of running VMs, per host and pool, for this operation. */

@@ -202,6 +202,19 @@ function addLoad(m: Map<string, { memoryMB: number; cpus: number }>, host: strin
 
 powerListeners.push((engine, vm, host, state) => addLoad(expectedLoads(engine), host, engine.config<PlacedVmConfig>(`vm:${vm}`), state === 'on' ? 1 : -1));
 
+/** A cluster as placement reads it, once per operation: its hosts' capacities and its rules in force. */
+function drsCluster(engine: Engine, name: string): { cluster: DrsClusterConfig; hosts: Array<{ name: string; memoryMB: number; cores: number }>; rules: DrsRule[] } {
+  return engine.cache(`drs.cluster:${name}`, () => {
+    const cluster = engine.config<DrsClusterConfig>(`cluster:${name}`);
+    const l = ledger(engine);
+    const hosts = cluster.hosts.filter((h) => engine.row(`host:${h}`)).map((h) => {
+      const cpu = engine.config<{ cpu: { cores: number; sockets: number } }>(`host:${h}`).cpu;
+      return { name: h, memoryMB: l.hostCapacity(h).memoryMB, cores: cpu.cores * cpu.sockets };
+    });
+    return { cluster, hosts, rules: enabledRules(cluster.rules ?? []) };
+  });
+}
+
 /**
  * A VM declared with `cluster:` that powers on in a DRS cluster (vCenter up) starts on the host DRS
  * picks: never against a must rule or an anti-affinity rule, preferring should rules and affinity,
@@ -213,26 +226,19 @@ hostChoosers.push((engine, vm) => {
   const id = `vm:${vm}`;
   const config = engine.config<PlacedVmConfig>(id);
   if (config.cluster === undefined) return undefined;
-  const cluster = engine.config<DrsClusterConfig>(`cluster:${config.cluster}`);
+  const { cluster, hosts, rules } = drsCluster(engine, config.cluster);
   const automation = config.drs?.automation ?? cluster.drs?.automation;
   if (!cluster.drs?.enabled || automation === 'disabled' || !vcenterNow(engine).up) return undefined;
   const loads = expectedLoads(engine);
-  const l = ledger(engine);
-  const cores = engine.cache('drs.cores', () => new Map<string, number>());
-  const candidates = cluster.hosts.filter((h) => engine.row(`host:${h}`)).map((h) => {
-    let n = cores.get(h);
-    if (n === undefined) {
-      const cpu = engine.config<{ cpu: { cores: number; sockets: number } }>(`host:${h}`).cpu;
-      cores.set(h, (n = cpu.cores * cpu.sockets));
-    }
-    const t = loads.get(h) ?? { memoryMB: 0, cpus: 0 };
-    return { name: h, loadAfter: Math.max((t.memoryMB + config.memoryMB) / l.hostCapacity(h).memoryMB, (t.cpus + config.cpus) / n) };
+  const candidates = hosts.map((h) => {
+    const t = loads.get(h.name) ?? { memoryMB: 0, cpus: 0 };
+    return { name: h.name, loadAfter: Math.max((t.memoryMB + config.memoryMB) / h.memoryMB, (t.cpus + config.cpus) / h.cores) };
   });
   const placementOf = (o: string) => {
     const rt = engine.row(`vm:${o}`) ? engine.runtime<VmRuntime>(`vm:${o}`) : undefined;
     return rt?.power === 'on' ? rt.host : undefined;
   };
-  const { order, refused } = placementOrder(candidates, enabledRules(cluster.rules ?? []), vm, placementOf);
+  const { order, refused } = placementOrder(candidates, rules, vm, placementOf);
   const reasons: Record<string, { code: string; message: string }> = {};
   for (const [h, why] of Object.entries(refused)) reasons[h] = { code: 'drs-rule', message: why };
   const errors: OperationError[] = [];
@@ -249,7 +255,7 @@ hostChoosers.push((engine, vm) => {
     if (from !== h) engine.setRuntime(id, { host: h });
     const manual = automation === 'manual' ? ' (manual mode: its first recommendation, as the lab file names no host)' : '';
     engine.event('drs.placed', id, `DRS placed ${vm} on ${h}${manual}: ${order.indexOf(h) === 0 ? 'the best host' : `after ${order.slice(0, order.indexOf(h)).join(', ')} refused it`} (§7)`, { cluster: config.cluster, host: h, automation });
-    return undefined;
+    return 'placed';
   }
   // Every host refused for one reason (admission control, say): that refusal, as a power-on gives it.
   const codes = new Set(Object.values(reasons).map((r) => r.code));

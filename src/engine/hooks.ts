@@ -15,9 +15,10 @@ export const placementChecks: PlacementCheck[] = [];
 
 /**
  * Before a VM powers on (a user's power-on, not a restart): may move its registration to the host
- * it should start on (DRS initial placement), or refuse with the reasons no host would do.
+ * it should start on (DRS initial placement) — 'placed' when that host passed every power-on
+ * check — or refuse with the reasons no host would do; undefined: not its business.
  */
-export type HostChooser = (engine: Engine, vm: string) => OperationError | undefined;
+export type HostChooser = (engine: Engine, vm: string) => OperationError | 'placed' | undefined;
 export const hostChoosers: HostChooser[] = [];
 
 /** Told when a VM powered on or off on a host (VMFS locks, EVC baselines, HA's maps follow the VM). */

@@ -47,10 +47,10 @@ export function powerOnRefusal(engine: Engine, name: string, why: Placement = 'p
 }
 
 /** Where the VM starts, if a cluster service decides (DRS initial placement): moves its registration. */
-function chooseHost(engine: Engine, name: string): OperationError | undefined {
+function chooseHost(engine: Engine, name: string): OperationError | 'placed' | undefined {
   for (const choose of hostChoosers) {
-    const e = choose(engine, name);
-    if (e) return e;
+    const r = choose(engine, name);
+    if (r) return r;
   }
   return undefined;
 }
@@ -70,7 +70,8 @@ export function hostRefusal(engine: Engine, name: string, host: string): Operati
 
 export function powerOn(engine: Engine, name: string, reason = 'requested', why: Placement = 'power-on'): VmRuntime {
   const id = findVm(engine, name);
-  const refusal = (why === 'power-on' && engine.runtime<VmRuntime>(id).power !== 'on' ? chooseHost(engine, name) : undefined) ?? powerOnRefusal(engine, name, why);
+  const chosen = why === 'power-on' && engine.runtime<VmRuntime>(id).power !== 'on' ? chooseHost(engine, name) : undefined;
+  const refusal = chosen === 'placed' ? undefined : chosen ?? powerOnRefusal(engine, name, why);
   if (refusal) {
     engine.event('vm.power-on-failed', id, `Cannot power on ${name}: ${refusal.message}`, { reason: refusal.code });
     throw refusal;

@@ -49,6 +49,7 @@ class Resolver {
   private readonly portOwner = new Map<string, string>();
   /** memory already placed on a host by `cluster:` placement */
   private readonly placedMB = new Map<string, number>();
+  private readonly evcAdmits = new Map<string, boolean>();
 
   constructor(
     private readonly spec: LabSpec,
@@ -550,7 +551,7 @@ class Resolver {
       if (!h) continue;
       if (h.maintenance) { reasons.push(`${name} is in maintenance mode`); continue; }
       // compute.md §5: a host whose CPU lacks the cluster's EVC mode is refused by the cluster.
-      if (cluster.evc && !supportsEvcMode(h.cpu, cluster.evc).ok) { reasons.push(`${name} is refused by the cluster's EVC mode ${cluster.evc}`); continue; }
+      if (cluster.evc && !this.admitsEvc(h, cluster.evc)) { reasons.push(`${name} is refused by the cluster's EVC mode ${cluster.evc}`); continue; }
       const missing = v.nics.find((n) => !this.hostHasNetwork(h, n.network))?.network;
       if (missing !== undefined) { reasons.push(`${name} has no network "${missing}"`); continue; }
       const ds = v.disks.find((d) => !this.mountedOn(d.datastore, name))?.datastore;
@@ -563,6 +564,14 @@ class Resolver {
       return undefined;
     }
     return this.placed(best.host.name, v.memory);
+  }
+
+  /** compute.md §5: can this host join a cluster at this EVC mode? (once per host and mode) */
+  private admitsEvc(h: Host, mode: EvcMode): boolean {
+    const key = `${h.name}\u0000${mode}`;
+    let ok = this.evcAdmits.get(key);
+    if (ok === undefined) this.evcAdmits.set(key, (ok = supportsEvcMode(h.cpu, mode).ok));
+    return ok;
   }
 
   private placed(host: string, memoryMB: number): string {
