@@ -2,7 +2,6 @@
 // (spec/cli.md; spec/compute.md §8, §9). Thin: parse, call engine/ha.ts (loaded when a command
 // runs, lazy.ts), print.
 import type { Command } from 'commander';
-import { Engine } from '../engine/engine.js';
 import { engine } from './lazy.js';
 import { withLab, type Context } from './context.js';
 import { out } from './output.js';
@@ -15,14 +14,9 @@ export function registerHaCommands(program: Command, context: (cmd: Command) => 
     .option('--isolate', 'isolate the host from the management network instead (HA isolation, compute.md §8)')
     .action(async (host: string, o: { isolate?: boolean }, cmd: Command) => {
       const ctx = context(cmd);
-      const { failHost } = await engine();
+      const { failHost, operate } = await engine();
       await withLab(ctx, ({ store, lab }) => {
-        const result = store.transaction(() => {
-          const engine = new Engine(store, lab);
-          const r = failHost(engine, host, { isolate: o.isolate === true });
-          engine.save();
-          return r;
-        });
+        const result = operate(store, lab, (e) => failHost(e, host, { isolate: o.isolate === true }));
         ctx.out.result(result, () => {
           const lines = [result.isolated
             ? `${host}: ${out.red('isolated')} at T+${result.at}s (management network lost, storage kept)`
@@ -39,14 +33,9 @@ export function registerHaCommands(program: Command, context: (cmd: Command) => 
     .argument('<host>', 'the host')
     .action(async (host: string, _o, cmd: Command) => {
       const ctx = context(cmd);
-      const { recoverHost } = await engine();
+      const { recoverHost, operate } = await engine();
       await withLab(ctx, ({ store, lab }) => {
-        const result = store.transaction(() => {
-          const engine = new Engine(store, lab);
-          const r = recoverHost(engine, host);
-          engine.save();
-          return r;
-        });
+        const result = operate(store, lab, (e) => recoverHost(e, host));
         ctx.out.result(result, () => `${host}: ${result.state}${result.stayedOff.length > 0 ? `; still off: ${result.stayedOff.join(', ')}` : ''}`);
       });
     });
@@ -57,9 +46,9 @@ export function registerHaCommands(program: Command, context: (cmd: Command) => 
     .argument('<cluster>', 'the cluster')
     .action(async (cluster: string, _o, cmd: Command) => {
       const ctx = context(cmd);
-      const { haStatus } = await engine();
+      const { haStatus, inspect } = await engine();
       await withLab(ctx, ({ store, lab }) => {
-        const result = store.transaction(() => haStatus(new Engine(store, lab), cluster));
+        const result = inspect(store, lab, (e) => haStatus(e, cluster));
         ctx.out.result(result, () => JSON.stringify(result, null, 2));
       });
     });
@@ -71,14 +60,9 @@ export function registerHaCommands(program: Command, context: (cmd: Command) => 
     .option('--io', 'the hung guest still does disk/network I/O (VM monitoring does not reset it)')
     .action(async (vm: string, o: { io?: boolean }, cmd: Command) => {
       const ctx = context(cmd);
-      const { hangVm } = await engine();
+      const { hangVm, operate } = await engine();
       await withLab(ctx, ({ store, lab }) => {
-        const result = store.transaction(() => {
-          const engine = new Engine(store, lab);
-          const r = hangVm(engine, vm, { io: o.io === true });
-          engine.save();
-          return r;
-        });
+        const result = operate(store, lab, (e) => hangVm(e, vm, { io: o.io === true }));
         ctx.out.result(result, () => `${vm}: hung at T+${result.at}s; ${result.checkAt !== undefined ? `VM monitoring (${result.monitoring}) checks it at T+${result.checkAt}s` : 'not monitored by vSphere HA'}`);
       });
     });

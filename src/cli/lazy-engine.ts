@@ -6,6 +6,7 @@ export { migrate } from '../engine/migrate.js';
 export { macTable, pingLab, setLink, startCapture, stopCapture, traceLab } from '../engine/network.js';
 export { power } from '../engine/power.js';
 export { currentStats } from '../engine/stats.js';
+export { inspect, operate } from '../engine/engine.js';
 export { describeObject, listEvents, listObjects, listTasks } from '../engine/views.js';
 export { capacityReport } from '../compute/capacity.js';
 export { CPU_CATALOG, hardwareVirtualization, maxEvcMode } from '../model/cpu.js';

@@ -1,7 +1,6 @@
 // Operations on a running lab: power, stats, advance. The engine is loaded when a command runs
 // (lazy.ts).
 import type { Command } from 'commander';
-import { Engine } from '../engine/engine.js';
 import type { PowerAction } from '../engine/power.js';
 import { formatMB, parseDurationSeconds } from '../spec/units.js';
 import { engine } from './lazy.js';
@@ -17,14 +16,9 @@ export function registerOperationCommands(program: Command, context: (cmd: Comma
     .action(async (action: string, vm: string, _o, cmd: Command) => {
       const ctx = context(cmd);
       if (action !== 'on' && action !== 'off' && action !== 'reset') throw new CliError('usage', `power takes on, off or reset; got "${action}"`, EXIT.usage);
-      const { power } = await engine();
+      const { power, operate } = await engine();
       await withLab(ctx, ({ store, lab }) => {
-        const result = store.transaction(() => {
-          const engine = new Engine(store, lab);
-          const outcome = engine.task(`power-${action}`, `vm:${vm}`, () => power(engine, action as PowerAction, vm));
-          engine.save();
-          return outcome;
-        });
+        const result = operate(store, lab, (e) => e.task(`power-${action}`, `vm:${vm}`, () => power(e, action as PowerAction, vm)));
         if (!result.ok) throw result.error!;
         const state = result.value!.power;
         ctx.out.result({ name: vm, state, host: result.value!.host }, () => `${vm}: ${state === 'on' ? out.green('on') : out.dim(state)} (host ${result.value!.host})`);
@@ -37,9 +31,9 @@ export function registerOperationCommands(program: Command, context: (cmd: Comma
     .argument('[name]', 'one host or VM')
     .action(async (name: string | undefined, _o, cmd: Command) => {
       const ctx = context(cmd);
-      const { currentStats } = await engine();
+      const { currentStats, inspect } = await engine();
       await withLab(ctx, ({ store, lab }) => {
-        const result = store.transaction(() => currentStats(new Engine(store, lab)));
+        const result = inspect(store, lab, currentStats);
         const hosts = [...result.hosts].map(([n, h]) => ({ name: n, ...h }));
         const vms = [...result.vms].map(([n, v]) => ({ name: n, ...v }));
         if (name !== undefined) {

@@ -9,7 +9,7 @@ import type { Inventory } from '../model/inventory.js';
 import type { LabRow, Store } from '../store/store.js';
 import { storedInventory } from './apply.js';
 import { ledger } from './compute.js';
-import { Engine, OperationError } from './engine.js';
+import { Engine, OperationError, operate } from './engine.js';
 import { migrate } from './migrate.js';
 import { placementRefusal } from './placement.js';
 import { effectiveCluster } from './evc.js';
@@ -143,23 +143,21 @@ export function enterMaintenance(store: Store, lab: LabRow, host: string): { hos
       const failed = evacuated.filter((e) => !e.ok);
       if (failed.length) throw new OperationError('maintenance-blocked', `evacuating ${host} failed: ${failed.map((f) => `${f.vm}: ${String(f.error?.message)}`).join('; ')}`, { host, failed });
     }
-    const after = new Engine(store, lab);
-    after.setRuntime(`host:${host}`, { state: 'maintenance' });
-    after.event('host.entered-maintenance', `host:${host}`, `${host} entered maintenance mode${evacuated.length ? ` after DRS moved ${evacuated.map((e) => e.vm).join(', ')}` : ''}`);
-    after.save();
+    operate(store, lab, (after) => {
+      after.setRuntime(`host:${host}`, { state: 'maintenance' });
+      after.event('host.entered-maintenance', `host:${host}`, `${host} entered maintenance mode${evacuated.length ? ` after DRS moved ${evacuated.map((e) => e.vm).join(', ')}` : ''}`);
+    });
     return { host, state: 'maintenance', evacuated };
   });
 }
 
 export function exitMaintenance(store: Store, lab: LabRow, host: string): { host: string; state: string } {
-  return store.transaction(() => {
-    const engine = new Engine(store, lab);
+  return operate(store, lab, (engine) => {
     if (!engine.row(`host:${host}`)) throw new OperationError('unknown-object', `no host named "${host}"`, { host });
     if (engine.runtime<HostRuntime>(`host:${host}`).state === 'maintenance') {
       engine.setRuntime(`host:${host}`, { state: 'connected' });
       engine.event('host.exited-maintenance', `host:${host}`, `${host} exited maintenance mode`);
       for (const l of hostAvailableListeners) l(engine, host);
-      engine.save();
     }
     return { host, state: engine.runtime<HostRuntime>(`host:${host}`).state };
   });

@@ -35,6 +35,21 @@ export class OperationError extends Error {
   }
 }
 
+/** One operation on a lab in one transaction: its changes are saved, or none if `fn` throws. */
+export function operate<T>(store: Store, lab: LabRow, fn: (engine: Engine) => T): T {
+  return store.transaction(() => {
+    const engine = new Engine(store, lab);
+    const result = fn(engine);
+    engine.save();
+    return result;
+  });
+}
+
+/** A look at a lab in one transaction, saving nothing. */
+export function inspect<T>(store: Store, lab: LabRow, fn: (engine: Engine) => T): T {
+  return store.transaction(() => fn(new Engine(store, lab)));
+}
+
 /** The lab a command works on: the one named, or the only one in the state. */
 export function selectLab(store: Store, name?: string): LabRow {
   if (name !== undefined) {

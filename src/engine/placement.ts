@@ -64,7 +64,7 @@ export function placementRefusal(engine: Engine, vm: string, host: string, why: 
   const nested = nestedRefusal(config, facts);
   if (nested) return new OperationError(nested.code, nested.message, { name: vm, ...nested.details });
   if (opts.admission !== false) {
-    const refused = admissionRefusal(engine, vm, host, why, facts.cluster);
+    const refused = admissionRefusal(engine, config, host, why, facts.cluster);
     if (refused) return refused;
   }
   for (const check of placementChecks) {
@@ -75,8 +75,8 @@ export function placementRefusal(engine: Engine, vm: string, host: string, why: 
 }
 
 /** §1.4 on the target; a VM that moves no longer holds its reservation on the source. */
-function admissionRefusal(engine: Engine, vm: string, host: string, why: Placement, cluster: string | undefined): OperationError | undefined {
-  const config = vmConfig(engine, vm);
+function admissionRefusal(engine: Engine, config: ReturnType<typeof vmConfig>, host: string, why: Placement, cluster: string | undefined): OperationError | undefined {
+  const vm = config.name;
   const l = ledger(engine);
   const from = engine.runtime<{ host: string }>(`vm:${vm}`).host;
   const held = why === 'vmotion' ? vmDemand(config, from, hostFacts(engine, from).cluster) : undefined;

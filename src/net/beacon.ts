@@ -130,14 +130,18 @@ export class BeaconProbe {
     this.lastTick = t;
   }
 
-  /** Would the verdict change? (Callers fix ports' uplinks under the old one first.) */
+  /** Would the verdict change? (Callers fix ports' uplinks under the old one, then commit().) */
   changed(): boolean {
     return this.compute();
   }
 
   /** Recompute the verdict from the miss counters and link states; what changed, or null. */
   update(): BeaconChange | null {
-    if (!this.compute()) return null;
+    return this.compute() ? this.commit() : null;
+  }
+
+  /** Adopt the verdict the last changed() computed; what changed. */
+  commit(): BeaconChange {
     const change: BeaconChange = { failed: [], restored: [], shotgun: this.nextShotgun === this.shotgun ? null : this.nextShotgun };
     this.shotgun = this.nextShotgun;
     for (let i = 0; i < this.uplinks.length; i++) {

@@ -536,7 +536,7 @@ export class VSwitch implements Device {
     probe.tick(this.fabric, t);
     if (!probe.changed()) return null;
     this.settleUplinks(); // where ports are under the old verdict, so moves are seen and announced
-    const change = probe.update()!;
+    const change = probe.commit();
     return { ...change, moved: this.uplinksChanged(t) };
   }
 
