@@ -135,3 +135,10 @@ test('§7 HA never restarts a VM against a must rule: with its only allowed host
   assert.equal(failed.length, 1);
   assert.match(failed[0]!.message, /rule pin \(vm-host-must\) keeps db on esx1/);
 });
+
+test('§7 without DRS, a cluster: VM is registered on the host with the most memory free — counting the VMs pinned with host:, wherever the file lists them', () => {
+  // db comes first in the file, big1 (48 GB on esx1) after it: esx1 is still the fullest host.
+  const l = lab({ drs: '{ enabled: false }', vms: ['name: db, cluster: c1, cpus: 2, memory: 4GB', 'name: big1, host: esx1, cpus: 8, memory: 48GB', 'name: big2, host: esx2, cpus: 8, memory: 32GB'] });
+  assert.equal(l.up.code, 0, l.up.stdout);
+  assert.equal(l.host('db'), 'esx3');
+});

@@ -500,3 +500,16 @@ test('§11.22 + §8 retries: the VMs an isolated host leaves powered on are not 
   run('advance', '20s');
   assert.deepEqual(events(run, 'ha.vm-restarted').map((e) => [e.object, e.time]), [['vm:app', 3616]]);
 });
+
+test('§8 `nestlab ha CLUSTER` prints a table for people: primary, each host\'s role, state and slots, failover capacity', () => {
+  const { run, s } = lab(THREE('{ enabled: true }', `  - { name: a, host: esx1, cpus: 1, memory: 4GB, ${D} }`));
+  run('fail', 'esx1');
+  const human = nestlab(['ha', 'c1', ...s.filter((x) => x !== '--json')]);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /^cluster c1: vSphere HA on, primary esx3; isolation response leave-powered-on; admission control: percentage, tolerates 1 host failure$/m);
+  assert.match(human.stdout, /^esx1\s+secondary\s+failed\s+-$/m);
+  assert.match(human.stdout, /^esx3\s+primary\s+connected\s+\d+$/m);
+  assert.match(human.stdout, /^0 VMs powered on; slot 32 MHz \/ 0 MB, \d+ slots, failover capacity 2 hosts; percentage failover capacity: CPU 100%, memory 100%$/m);
+  assert.doesNotMatch(human.stdout, /[{}]/, 'not JSON');
+  assert.equal(run('ha', 'c1').json().primary, 'esx3', '--json keeps its keys');
+});

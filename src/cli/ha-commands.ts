@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { engine } from './lazy.js';
 import { withLab, type Context } from './context.js';
-import { out } from './output.js';
+import { out, table } from './output.js';
+import type { HaStatus } from '../engine/ha.js';
 
 export function registerHaCommands(program: Command, context: (cmd: Command) => Context): void {
   program
@@ -49,7 +50,7 @@ export function registerHaCommands(program: Command, context: (cmd: Command) => 
       const { haStatus, inspect } = await engine();
       await withLab(ctx, ({ store, lab }) => {
         const result = inspect(store, lab, (e) => haStatus(e, cluster));
-        ctx.out.result(result, () => JSON.stringify(result, null, 2));
+        ctx.out.result(result, () => formatHa(result));
       });
     });
 
@@ -66,4 +67,31 @@ export function registerHaCommands(program: Command, context: (cmd: Command) => 
         ctx.out.result(result, () => `${vm}: hung at T+${result.at}s; ${result.checkAt !== undefined ? `VM monitoring (${result.monitoring}) checks it at T+${result.checkAt}s` : 'not monitored by vSphere HA'}`);
       });
     });
+}
+
+/** `nestlab ha CLUSTER` for people: the cluster line, its hosts, admission control, pending restarts. */
+function formatHa(s: HaStatus): string {
+  if (!s.enabled) return `cluster ${out.bold(s.cluster)}: vSphere HA ${out.dim('off')}`;
+  const ac = s.admissionControl;
+  const policy = ac === undefined || ac.policy === 'disabled' ? 'admission control off'
+    : ac.policy === 'failover-hosts' ? `admission control: failover hosts ${ac.hosts.join(', ')}`
+      : `admission control: ${ac.policy}, tolerates ${ac.hostFailures} host failure${ac.hostFailures === 1 ? '' : 's'}`;
+  const lines = [
+    `cluster ${out.bold(s.cluster)}: vSphere HA on, primary ${s.primary ?? out.red('none (election)')}; isolation response ${s.isolationResponse ?? 'leave-powered-on'}; ${policy}`,
+    table(['host', 'role', 'state', 'slots'], s.hosts.map((h) => [
+      h.name, h.role,
+      h.failed ? out.red('failed') : h.isolated ? out.red('isolated') : h.state === 'connected' ? out.green(h.state) : out.yellow(h.state),
+      s.slots.perHost[h.name] ?? '-',
+    ])),
+    `${s.poweredOnVms} VM${s.poweredOnVms === 1 ? '' : 's'} powered on; slot ${s.slots.cpuMHz} MHz / ${s.slots.memoryMB} MB, ${s.slots.total} slots, failover capacity ${s.slots.failoverCapacity} host${s.slots.failoverCapacity === 1 ? '' : 's'}; ` +
+      `percentage failover capacity: CPU ${percent(s.percentage.cpuFailoverCapacity)}, memory ${percent(s.percentage.memoryFailoverCapacity)}`,
+  ];
+  if (s.pendingRestarts.length > 0) {
+    lines.push('pending restarts:', table(['vm', 'from', 'attempts', 'next attempt'], s.pendingRestarts.map((p) => [p.vm, p.from, p.attempts, `T+${p.nextAttemptAt}s`])));
+  }
+  return lines.join('\n');
+}
+
+function percent(x: number): string {
+  return `${Math.round(x * 1000) / 10}%`;
 }

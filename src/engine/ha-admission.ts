@@ -128,8 +128,14 @@ placementChecks.push((engine, vm, host, why) => {
 });
 
 
-/** Admission control figures of a cluster as `nestlab ha` shows them. */
-export function admissionFigures(engine: Engine, config: ClusterConfig): Record<string, unknown> {
+/** Admission control's figures for `nestlab ha` (slot policy and percentage policy, compute.md §8). */
+export interface AdmissionFigures {
+  poweredOnVms: number;
+  slots: { cpuMHz: number; memoryMB: number; perHost: Record<string, number>; total: number; failoverCapacity: number };
+  percentage: { cpuFailoverCapacity: number; memoryFailoverCapacity: number };
+}
+
+export function admissionFigures(engine: Engine, config: ClusterConfig): AdmissionFigures {
   const hosts = haHosts(engine, config);
   const running = clusterRunning(engine, config);
   const slots = slotReport(hosts, running, slotCaps(config.ha?.admissionControl));

@@ -10,12 +10,13 @@
 // isolated at T0+30 s; a primary declares itself isolated at T0+5 s while the others elect a new
 // one; then the isolation response (§11.22). Admission control (slots, percentage, failover hosts)
 // is a power-on check (ha-admission.ts); VM monitoring is ha-monitoring.ts.
+import type { AdmissionPolicy } from '../cluster/ha.js';
 import { Engine, OperationError } from './engine.js';
 import { powerListeners } from './hooks.js';
 import { powerOff, powerOn, type VmRuntime } from './power.js';
 import { cancelTimers, onTimer, scheduleTimer } from './timers.js';
 import { asCrash, restartHeartbeat, stopHeartbeat } from './locks.js';
-import { admissionFigures } from './ha-admission.js';
+import { admissionFigures, type AdmissionFigures } from './ha-admission.js';
 import { declaredAt, electionEndsAt, ensurePrimary, primaryBack, primaryOf, startElection, watchFailedHost, type HaReaction } from './ha-primary.js';
 import { capacityAppeared, restartVms } from './ha-restarts.js';
 import { clusterRt, haCluster, hostId, hostRt, runningOn, vmId, type ClusterConfig, type HaVmConfig, type HostConfig } from './ha-state.js';
@@ -256,7 +257,18 @@ function restartAfterIsolation(engine: Engine, cluster: string, host: string, vm
 // ---- status --------------------------------------------------------------------------------------
 
 /** `nestlab ha [CLUSTER]`: HA state, primary and secondaries, pending restarts, admission control figures. */
-export function haStatus(engine: Engine, cluster: string): Record<string, unknown> {
+/** What `nestlab ha CLUSTER` reports (its --json keys). */
+export interface HaStatus extends AdmissionFigures {
+  cluster: string;
+  enabled: boolean;
+  primary: string | null;
+  admissionControl: AdmissionPolicy | undefined;
+  isolationResponse: string | undefined;
+  hosts: Array<{ name: string; role: 'primary' | 'secondary'; state: string; isolated: boolean; failed: boolean }>;
+  pendingRestarts: Array<{ vm: string; from: string; attempts: number; nextAttemptAt: number }>;
+}
+
+export function haStatus(engine: Engine, cluster: string): HaStatus {
   const row = engine.row(`cluster:${cluster}`);
   if (row?.kind !== 'cluster') throw new OperationError('unknown-object', `no cluster named "${cluster}" in lab ${engine.lab.name}`, { name: cluster });
   const config = engine.config<ClusterConfig>(row.id);

@@ -47,7 +47,7 @@ class Resolver {
   private readonly uplinkOwner = new Map<string, string>();
   /** switch port id → what plugs into it */
   private readonly portOwner = new Map<string, string>();
-  /** memory already placed on a host by `cluster:` placement */
+  /** memory of the powered-on VMs on a host: those the lab file pins there with `host:`, then those `cluster:` placement put there */
   private readonly placedMB = new Map<string, number>();
   private readonly evcAdmits = new Map<string, boolean>();
 
@@ -485,6 +485,8 @@ class Resolver {
       }
       vmDepth(name, name);
     }
+    // Pinned VMs count before any `cluster:` VM is registered, whatever their order in the file.
+    for (const { spec: v } of this.vmSpecs.values()) if (v.host !== undefined && v.power === 'on') this.placed(v.host, v.memory);
     // Resolve outer levels first: a nested host must exist before the VMs inside it.
     const order = [...depth.entries()].sort((a, b) => a[1] - b[1] || this.vmSpecs.get(a[0])!.index - this.vmSpecs.get(b[0])!.index);
     for (const [name, d] of order) this.vm(this.vmSpecs.get(name)!, d);
