@@ -47,6 +47,20 @@ export function vm(name: string, network: string, extra = '', host = 'esx1'): st
   return `  - { name: ${name}, host: ${host}, cpus: 1, memory: 1GB, nics: [{ network: ${network}, mac: '${MAC[name]}'${extra ? `, ${extra}` : ''} }] }`;
 }
 
+/** The nested KVM host kvm1 on l0 (its eth0 on the outer port group Nest-PG), with one switch: `{ name: br0, … }`. */
+export function nestedKvm(bridge: string): string {
+  return `  - name: kvm1
+    host: l0
+    cpus: 2
+    memory: 4GB
+    hardwareVersion: 20
+    exposeHardwareVirtualization: true
+    nics: [{ network: Nest-PG, mac: '${MAC.kvm1}' }]
+    nested:
+      hypervisor: kvm
+      switches: [${bridge}]`;
+}
+
 export interface HostLab {
   /** lab `settings:` as a YAML flow map */
   settings?: string;
@@ -183,16 +197,7 @@ distributedSwitches:
       - { name: Nest-PG${sec}${o.learning ? `, macLearning: ${o.learning}` : ''} }
       - { name: VM-PG }`;
   const kvm = `
-  - name: kvm1
-    host: l0
-    cpus: 2
-    memory: 4GB
-    hardwareVersion: 20
-    exposeHardwareVirtualization: true
-    nics: [{ network: Nest-PG, mac: '${MAC.kvm1}' }]
-    nested:
-      hypervisor: kvm
-      switches: [{ name: br0, uplinks: [eth0] }]
+${nestedKvm('{ name: br0, uplinks: [eth0] }')}
 ${vm('k1', 'br0', 'ip: 10.0.0.41/24', 'kvm1')}
 ${vm('k2', 'br0', 'ip: 10.0.0.42/24', 'kvm1')}`;
   return `

@@ -299,8 +299,11 @@ test('R3.10, R5.9: beacon probing does not cover guest VLAN tagging — a guest 
   assert.equal(v.drop('switchport:psw/p3', 'vlan-not-allowed'), 0, 'nothing of C\'s dies at psw/p3');
   assert.deepEqual(lint(vst.inv).filter((f) => f.code === 'beacon-with-vgt'), []);
 });
-test.todo('R3.11: private VLANs (promiscuous / isolated / community) on a vDS — not modelled yet');
-test.todo('R4b.1: the ESXi Learnswitch fling (VDS-only learning with VLAN/VXLAN keys, 32k table) — not modelled yet');
-test.todo('R5.5: load-based teaming moves traffic off an uplink busy ≥ 75% for 30 s — needs a traffic-load model; behaves as port id now');
-test.todo('R8.5: Open vSwitch NORMAL learning with mac-aging-time 15–3600 s — not modelled yet (Linux bridge only)');
-test.todo('R9.9: STP on physical switches (portfast, bpduguard, blocking invisible to link-status detection) — not modelled yet');
+// R3.11 (private VLANs on a vDS): test/net-pvlan.test.ts.
+// R4b.1 (the ESXi Learnswitch fling): test/net-learnswitch.test.ts.
+// R5.5 (load-based teaming, vDS only, R5.1): test/net-lbt.test.ts.
+// R8.5 (Open vSwitch NORMAL learning per VLAN, mac-aging-time 15–3600 s, bonds, nested OVS under
+// ESXi with R8.6): test/net-ovs.test.ts.
+// R9.9 (with R8.4, R1.14, R5.9): spanning tree on physical switches and Linux bridges — root
+// election, blocking, listening/learning after link up, portfast, bpduguard, Net.BlockGuestBPDU —
+// is pinned in test/net-stp.test.ts.

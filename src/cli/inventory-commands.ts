@@ -122,7 +122,8 @@ function details(i: Record<string, unknown>): string {
     case 'dvportgroup': return `vlan ${JSON.stringify(i.vlan)}, ${String(i.binding)}`;
     case 'datastore': return `${String(i.type)}, ${formatMB(i.capacityMB as number)}, ${(i.hosts as string[]).length} hosts`;
     case 'cluster': return `${(i.hosts as string[]).length} hosts${i.evc ? `, EVC ${String(i.evc)}` : ''}${i.drs ? ', DRS' : ''}${i.ha ? ', HA' : ''}`;
-    case 'vswitch': case 'bridge': return `uplinks ${(i.uplinks as string[]).join(', ') || 'none'}`;
+    case 'vswitch': return `uplinks ${(i.uplinks as string[]).join(', ') || 'none'}`;
+    case 'bridge': return `${i.type === 'ovs' ? 'Open vSwitch, ' : ''}uplinks ${(i.uplinks as string[]).join(', ') || 'none'}`;
     default: return '';
   }
 }

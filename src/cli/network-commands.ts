@@ -112,7 +112,7 @@ export function registerNetworkCommands(program: Command, context: (cmd: Command
 
   program
     .command('macs')
-    .description('the MAC table of a switch: physical switch, Linux bridge (HOST/br0), vSwitch (HOST/vSwitch0) or vDS proxy (DVS@HOST)')
+    .description('the MAC table of a switch: physical switch, Linux or Open vSwitch bridge (HOST/br0), vSwitch (HOST/vSwitch0) or vDS proxy (DVS@HOST)')
     .argument('<switch>')
     .action(async (name: string, _o, cmd: Command) => {
       const ctx = context(cmd);

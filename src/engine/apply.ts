@@ -169,10 +169,11 @@ export function down(store: Store, name?: string): { lab: string; deleted: numbe
 
 export function advance(store: Store, lab: LabRow, seconds: number): { lab: string; now: number; samplePeriods: number; drsPasses: number } {
   return store.transaction(() => {
-    // Beacon probing is the network's only periodic work (R5.9): a lab that uses it advances with
-    // its network running; others never build the network here (MAC tables age lazily).
+    // The network's periodic work — beacon probing (R5.9), load-based teaming (R5.5), spanning
+    // tree timers and hellos (R9.9): a lab that has some advances with its network running; others
+    // never build the network here (MAC tables age lazily).
     const target = lab.nowMs + Math.round(seconds * 1000);
-    const networked = hasPeriodicNetworkWork(lab);
+    const networked = hasPeriodicNetworkWork(lab, store);
     if (networked) advanceNetwork(store, lab, seconds * 1000);
     const engine = new Engine(store, lab);
     // Timers (HA detection, restarts …) fire at their own virtual times; in a lab whose network

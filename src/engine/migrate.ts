@@ -9,7 +9,8 @@
 import { hasSdps, MIN_VMOTION_LINK_MBIT, precopy, vmotionBandwidthMBps, type Iteration } from '../cluster/vmotion.js';
 import { vmDemand } from '../compute/admission.js';
 import type { Host, VmkernelPort } from '../model/inventory.js';
-import { macToNumber, parseCidr, rarpFrame } from '../net/codec/index.js';
+import { macToNumber, macToString, parseCidr, rarpFrame } from '../net/codec/index.js';
+import { learnedBehind } from '../net/learnswitch-state.js';
 import { endpoint, trace } from '../net/probe.js';
 import type { Network } from '../net/topology.js';
 import type { VmLock } from '../storage/locks.js';
@@ -171,6 +172,21 @@ function announce(s: Session, vm: string, host: string): { macs: string[]; frame
     for (let i = 0; i < RARPS_PER_MAC; i++) {
       frames++;
       f.schedule(t0 + i * 100, () => f.transmit(vmSide, frame, nic.vlan ?? 0, f.now));
+    }
+    // R4b.1: the Learnswitch's table came along with the vNIC ("learned MAC table is sent to
+    // destination host", learnswitch-state.ts) and "RARP packet is sent" for each of its MACs.
+    const learned = nic.learnswitch ? learnedBehind(net, nic.id, t0) : [];
+    for (const e of learned) {
+      const rarp = rarpFrame(e.mac);
+      const vid = e.port.policy.vlan.kind === 'trunk' || e.port.policy.vlan.kind === 'all' ? e.vlan : 0; // as the nested host tags it
+      macs.push(macToString(e.mac));
+      for (let i = 0; i < RARPS_PER_MAC; i++) {
+        frames++;
+        f.schedule(t0 + i * 100, () => f.transmit(vmSide, rarp, vid, f.now));
+      }
+    }
+    if (learned.length) {
+      engine.event('learnswitch.table-moved', nic.id, `${host} took over the Learnswitch entries of ${vm} NIC ${nic.index}: ${learned.length} MAC${learned.length === 1 ? '' : 's'} learned behind it, announced with RARP (R4b.1)`, { host, macs: learned.map((e) => macToString(e.mac)) });
     }
   }
   f.runUntil(t0 + RARPS_PER_MAC * 100);

@@ -7,7 +7,10 @@ import { portCounters } from './network.js';
 import { vmVisibleFeatures } from '../cluster/evc.js';
 import type { EvcMode } from '../spec/schema.js';
 import type { NetState } from '../net/state.js';
+import { uplinkLoadView } from '../net/lbt.js';
 import { LIST_KINDS, type ListKind } from './list-kinds.js';
+import { spanningTreeView } from './stp-view.js';
+import type { StpView } from '../net/stp.js';
 
 export { LIST_KINDS, type ListKind };
 
@@ -43,8 +46,9 @@ function item(row: ObjectRow, runsOn: (vm: string) => string | undefined): ListI
       };
     }
     case 'vswitch':
-    case 'bridge':
       return { ...base, parent: c.host as string, state: null, uplinks: c.uplinks };
+    case 'bridge':
+      return { ...base, parent: c.host as string, state: null, type: bridgeType(c), uplinks: c.uplinks };
     case 'portgroup':
       return { ...base, parent: `${String(c.host)}/${String(c.vswitch)}`, state: null, vlan: c.vlan, security: c.security };
     case 'dvportgroup':
@@ -129,13 +133,29 @@ export function describeObject(store: Store, lab: LabRow, name: string): Record<
     };
   }
   if (row.kind === 'host') return describeHost(store, lab, row.id);
-  const ports = row.kind === 'pswitch' ? { ports: children.map((c) => ({ name: c.name, ...parse(c.config), counters: counters(c.id) })) } : {};
-  return { ...base, parent: row.parent, ...config, ...runtime, ...ports, children: children.map((c) => ({ id: c.id, kind: c.kind, name: c.name })) };
+  // R9.9: a switch running spanning tree shows the root bridge and each port's role and state.
+  const stp = row.kind === 'pswitch' && config.stp !== undefined ? spanningTreeView(store, lab, row.id) : undefined;
+  const ports = row.kind === 'pswitch' ? { ports: children.map((c) => ({ name: c.name, ...parse(c.config), ...(stp?.ports[c.id] ? { stp: stp.ports[c.id] } : {}), counters: counters(c.id) })) } : {};
+  const tree = stp === undefined ? {} : { spanningTree: spanningTreeSummary(stp, new Set(children.map((c) => c.id))) };
+  return { ...base, parent: row.parent, ...config, ...runtime, ...tree, ...ports, children: children.map((c) => ({ id: c.id, kind: c.kind, name: c.name })) };
+}
+
+/** A kvm host's bridge: a Linux bridge, or an Open vSwitch bridge when it has OVS settings (R8.5). */
+function bridgeType(config: Record<string, unknown>): 'linux-bridge' | 'ovs' {
+  return config.ovs !== undefined ? 'ovs' : 'linux-bridge';
+}
+
+/** The switch's place in the tree; port channels (not objects of their own) with their roles. */
+function spanningTreeSummary(v: StpView, objects: ReadonlySet<string>): Record<string, unknown> {
+  const { ports, ...bridge } = v;
+  const channels = Object.entries(ports).filter(([id]) => !objects.has(id)).map(([id, p]) => ({ name: id.replace(/^\w+:/, ''), ...p }));
+  return { ...bridge, ...(channels.length ? { channels } : {}) };
 }
 
 function describeHost(store: Store, lab: LabRow, id: string): Record<string, unknown> {
   const row = store.object(lab.name, id)!;
   const counters = counterLookup(store, lab);
+  const netState = JSON.parse(store.labState(lab.name, 'net') ?? '{}') as Partial<NetState>;
   const config = parse(row.config);
   const children = store.children(lab.name, id);
   const portgroups = (switchId: string) =>
@@ -146,9 +166,14 @@ function describeHost(store: Store, lab: LabRow, id: string): Record<string, unk
   const running = store.objects(lab.name, 'vm').filter((v) => (parse(v.runtime) as VmRuntime).host === row.name);
   return {
     id: row.id, name: row.name, kind: 'host', state: (parse(row.runtime) as HostRuntime).state, ...config,
-    nics: children.filter((c) => c.kind === 'nic').map((c) => ({ name: c.name, ...parse(c.config), counters: counters(c.id) })),
+    nics: children.filter((c) => c.kind === 'nic').map((c) => {
+      const config = parse(c.config);
+      // Uplink utilisation (R5.5) as the last command that ran the network saw it, when it carries load.
+      const load = uplinkLoadView(netState.lbt, c.id, (config.speed as number | undefined) ?? 1000);
+      return { name: c.name, ...config, counters: counters(c.id), ...(load ? { load } : {}) };
+    }),
     vswitches: children.filter((c) => c.kind === 'vswitch').map((s) => ({ name: s.name, ...parse(s.config), portgroups: portgroups(s.id) })),
-    bridges: children.filter((c) => c.kind === 'bridge').map((b) => ({ name: b.name, ...parse(b.config) })),
+    bridges: children.filter((c) => c.kind === 'bridge').map((b) => ({ name: b.name, type: bridgeType(parse(b.config)), ...parse(b.config) })),
     vms: running.map((v) => ({ name: v.name, state: (parse(v.runtime) as VmRuntime).power })),
   };
 }

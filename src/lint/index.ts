@@ -10,9 +10,12 @@ import {
   nestedEsxiMinMemory, nestedHardwareVersion, nestedHvNotExposed,
 } from './compute-rules.js';
 import {
-  beaconWithVgt, duplicateMac, guestVlanTagDropped, ipHashWithoutPortChannel, macLearningNeedsVds66, nestedNeedsForgedTransmits, nestedNeedsPromiscuous,
+  beaconWithVgt, duplicateMac, guestVlanTagDropped, ipHashWithoutPortChannel, loadBasedNeedsVds, macLearningNeedsVds66, nestedNeedsForgedTransmits, nestedNeedsPromiscuous,
   nestedVlanNeedsTrunk, promiscuousDuplicateFrames, vcenterOnStaticDvPortgroup, vdsWithoutVcenter,
 } from './network-rules.js';
+import { ovsAccessPortTagged, ovsAgingClamped } from './ovs-rules.js';
+import { learnswitchNeedsPromiscuous, pvlanIdAsVlan, pvlanUplinkMissingVlans } from './pvlan-rules.js';
+import { esxiPortNotPortfast } from './stp-rules.js';
 import type { LintRule } from './util.js';
 
 export type { LintRule } from './util.js';
@@ -44,6 +47,13 @@ export const LINT_RULES: readonly LintRule[] = Object.freeze([
   drsNetworkNotOnAllHosts,
   drsRuleConflict,
   ipHashWithoutPortChannel,
+  pvlanIdAsVlan,
+  pvlanUplinkMissingVlans,
+  learnswitchNeedsPromiscuous,
+  ovsAgingClamped,
+  ovsAccessPortTagged,
+  loadBasedNeedsVds,
+  esxiPortNotPortfast,
 ]);
 
 /** All rules' findings: by rule order, then inventory order within a rule. Deterministic. */

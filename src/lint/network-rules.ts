@@ -128,6 +128,7 @@ function vlanLabel(n: ResolvedNetwork): string {
   const v = n.pg.vlan;
   if (v.type === 'none') return 'no VLAN';
   if (v.type === 'vlan') return `VLAN ${v.id}`;
+  if (v.type === 'pvlan') return `private VLAN ${v.secondary} (${v.pvlanType}${v.pvlanType === 'promiscuous' ? '' : ` in primary ${v.primary}`})`;
   return `trunk ${v.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',')}`;
 }
 
@@ -149,6 +150,13 @@ export const nestedVlanNeedsTrunk: LintRule = {
         if (n.kind === 'bridge') {
           // kvm: the guests tag their own frames (VGT) and the bridge passes them on.
           for (const a of guests) {
+            // R8.5: on an Open vSwitch port group with a VLAN (an access port) the bridge tags.
+            const ref = a.nic.network;
+            const pg = ref.kind === 'bridge' && ref.portgroup !== undefined ? n.bridge.ovs?.portgroups.find((p) => p.name === ref.portgroup) : undefined;
+            if (pg !== undefined && pg.vlan > 0) {
+              tagged.push({ tags: [pg.vlan], uplinks: inner.uplinks, path: [...a.nic.source, 'network'], what: `VM "${a.vm.name}" on Open vSwitch port group "${pg.name}" (VLAN ${pg.vlan}) of ${networkLabel(n)}` });
+              continue;
+            }
             if (a.nic.vlan === undefined) continue;
             tagged.push({ tags: [a.nic.vlan], uplinks: inner.uplinks, path: [...a.nic.source, 'vlan'], what: `VM "${a.vm.name}" on ${networkLabel(n)} tags VLAN ${a.nic.vlan}` });
           }
@@ -437,6 +445,38 @@ export const duplicateMac: LintRule = {
       for (const b of host.bridges) check(`bridge ${b.name} on ${host.name}`, vmHolders(b.id));
     }
     for (const d of inv.dvswitches.values()) check(`vDS ${d.name}`, d.portgroups.flatMap((pg) => vmHolders(pg.id)));
+    return out;
+  },
+};
+
+// ---- load-based teaming ----------------------------------------------------------------------------
+
+/**
+ * Rule — network.md R5.1 item 4, R5.5: "Route based on physical NIC load" exists on distributed
+ * switches only. On a standard vSwitch nestlab accepts it (labs that said so keep resolving) and
+ * teams by originating port ID (R5.2), which is what this warning says.
+ */
+export const loadBasedNeedsVds: LintRule = {
+  id: 'load-based-needs-vds',
+  summary: 'route based on physical NIC load (LBT) exists on distributed switches only; on a standard vSwitch it teams by port ID',
+  check(inv) {
+    const out: Finding[] = [];
+    const report = (what: string, path: Path) => out.push(finding(
+      'load-based-needs-vds',
+      `${what} uses teaming policy load-based, but route based on physical NIC load exists on distributed port groups only (R5.1, R5.5): `
+      + 'on a standard vSwitch nestlab teams these ports by originating port ID (R5.2) and never moves them off a busy uplink.',
+      path,
+      'move the port group to a distributed switch (distributedSwitches: …, teaming: { policy: load-based }), or set policy: port-id',
+    ));
+    for (const host of inv.hosts.values()) {
+      for (const vs of host.vswitches) {
+        if (vs.teaming.policy === 'load-based') {
+          report(`vSwitch ${vs.name} on ${host.name}`, [...vs.source, 'teaming', 'policy']);
+          continue; // its port groups inherit it: one warning
+        }
+        for (const pg of vs.portgroups) if (pg.teaming.policy === 'load-based') report(`port group "${pg.name}" on ${host.name}`, [...pg.source, 'teaming', 'policy']);
+      }
+    }
     return out;
   },
 };

@@ -54,7 +54,7 @@ export function networkLabel(n: ResolvedNetwork): string {
   switch (n.kind) {
     case 'portgroup': return `port group "${n.pg.name}" on ${n.host.name}`;
     case 'dvportgroup': return `dv port group "${n.pg.name}" of vDS ${n.dvs.name}`;
-    case 'bridge': return `bridge ${n.bridge.name} on ${n.host.name}`;
+    case 'bridge': return `${n.bridge.ovs ? 'Open vSwitch bridge' : 'bridge'} ${n.bridge.name} on ${n.host.name}`;
   }
 }
 

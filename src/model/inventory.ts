@@ -112,6 +112,18 @@ export interface Bridge extends Base {
   agingTimeS: number;
   vlanFiltering: boolean;
   stp: boolean;
+  /** present when the bridge is an Open vSwitch bridge (`type: ovs`, R8.5) */
+  ovs?: OvsBridgeConfig;
+}
+
+/** An Open vSwitch bridge's own settings (R8.5); its agingTimeS is mac-aging-time, already forced into 15–3600 s. */
+export interface OvsBridgeConfig {
+  /** the mac-aging-time asked for, when OVS forced it into 15–3600 s */
+  requestedAgingTimeS?: number;
+  /** bond_mode of the uplinks' bond, when there are two or more uplinks */
+  bond?: 'active-backup' | 'balance-slb';
+  /** libvirt-style port groups: VM ports attached by one of these names are access ports of `vlan` (0: trunk) */
+  portgroups: Array<{ name: string; vlan: number }>;
 }
 
 export interface DvSwitch extends Base {
@@ -122,9 +134,23 @@ export interface DvSwitch extends Base {
   security: Security;
   teaming: Teaming;
   portgroups: DvPortgroup[];
+  /** the private VLAN map (R3.11), promiscuous entries included; absent when the switch has none */
+  pvlans?: PvlanEntry[];
 }
 
-export type DvVlan = { type: 'none' } | { type: 'vlan'; id: number } | { type: 'trunk'; ranges: VlanRanges };
+export type PvlanType = 'promiscuous' | 'isolated' | 'community';
+
+/** vSphere's VMwareDVSPvlanMapEntry (R3.11): promiscuous entries have secondary = primary. */
+export interface PvlanEntry {
+  primary: number;
+  secondary: number;
+  type: PvlanType;
+}
+
+export type DvVlan =
+  | { type: 'none' } | { type: 'vlan'; id: number } | { type: 'trunk'; ranges: VlanRanges }
+  /** a private VLAN (R3.11): the port group's secondary id, its primary and its type */
+  | { type: 'pvlan'; primary: number; secondary: number; pvlanType: PvlanType };
 
 export interface MacLearning {
   enabled: boolean;
@@ -148,7 +174,7 @@ export interface DvPortgroup extends Base {
 export type NetworkRef =
   | { kind: 'portgroup'; id: Id; host: string; name: string }
   | { kind: 'dvportgroup'; id: Id; dvswitch: string; name: string }
-  | { kind: 'bridge'; id: Id; host: string; name: string };
+  | { kind: 'bridge'; id: Id; host: string; name: string; /** an Open vSwitch bridge's port group the NIC attaches by (R8.5) */ portgroup?: string };
 
 export interface VmNic extends Base {
   kind: 'vnic';
@@ -163,6 +189,8 @@ export interface VmNic extends Base {
   promiscuous: boolean;
   connected: boolean;
   macLearn: boolean;
+  /** the ESXi Learnswitch fling on this vNIC (`macLearn: learnswitch`, R4b.1); absent: not used */
+  learnswitch?: true;
   /** multicast MACs the guest registered (its vNIC's mcastFilter, R1.7/R1.9); IPv4 groups already mapped (RFC 1112) */
   multicast: string[];
 }
@@ -179,6 +207,8 @@ export interface Workload {
   cpu: number;
   activeMemory: number;
   dirtyRateMBps: number;
+  /** Mb/s the VM sends and receives over the physical network (uplink load, R5.5); absent: none */
+  network?: { txMbps: number; rxMbps: number };
 }
 
 export interface Disk {
@@ -229,6 +259,14 @@ export interface SwitchPort extends Base {
   allowed: VlanRanges;
   /** EtherChannel: ports of one switch with the same channel form one logical port (R5.4) */
   channel?: string;
+  /** STP edge port: forwarding at once when its link comes up (R9.9); only when set */
+  portfast?: boolean;
+  /** a BPDU received err-disables the port (R9.9, R1.14); only when set */
+  bpduguard?: boolean;
+  /** the port's speed, Mb/s (absent: 10000) */
+  speedMbps?: number;
+  /** spanning-tree cost instead of the one the link speed gives (R9.9) */
+  stpCost?: number;
   /** declared under `ports:` (false: created by a `connect:`) */
   declared: boolean;
 }
@@ -237,6 +275,15 @@ export interface PhysicalSwitch extends Base {
   kind: 'pswitch';
   agingTimeS: number;
   ports: Map<string, SwitchPort>;
+  /** spanning tree (802.1D, R9.9), present when the switch runs it */
+  stp?: StpConfig;
+}
+
+/** A bridge's spanning-tree settings (physical switches; Linux bridges with stp on use the defaults). */
+export interface StpConfig {
+  priority: number;
+  forwardDelayS: number;
+  helloTimeS: number;
 }
 
 export interface StationNic extends Base {

@@ -4,7 +4,8 @@
 // offending value; nothing here throws on user input.
 import { resolveConflicts } from '../cluster/rules.js';
 import type { Finding, Path } from '../spec/diagnostics.js';
-import type { AllocationSpec, DvPortgroupSpec, EvcMode, HostSpec, HostSwitchSpec, LabSpec, NestedSpec, SecuritySpec, TeamingSpec, VmSpec } from '../spec/schema.js';
+import type { AllocationSpec, DvPortgroupSpec, EvcMode, HostSpec, HostSwitchSpec, LabSpec, NestedSpec, PhysicalSwitchSpec, SecuritySpec, SwitchPortSpec, TeamingSpec, VmSpec } from '../spec/schema.js';
+import { PVLAN_ON_STANDARD_SWITCH } from '../spec/schema.js';
 import { didYouMean } from '../spec/suggest.js';
 import { catalogIds, resolveCpu, supportsEvcMode, type Cpu } from './cpu.js';
 import {
@@ -12,11 +13,13 @@ import {
 } from './defaults.js';
 import {
   ids, type Allocation, type Bridge, type Cluster, type DvPortgroup, type DvSwitch, type DvVlan, type Host, type HostNic,
-  type Inventory, type NetworkRef, type PhysicalSwitch, type Portgroup, type PortRef, type Security, type SwitchPort,
+  type Inventory, type NetworkRef, type PhysicalSwitch, type Portgroup, type PortRef, type Security, type StpConfig, type SwitchPort,
   type Teaming, type VlanRanges, type Vm, type VmNic, type VSwitch,
 } from './inventory.js';
 import { MacAllocator } from './mac.js';
+import { resolveOvsBridge } from './ovs-resolve.js';
 import { nestedCpu } from './nesting.js';
+import { resolvePvlanMap, resolvePvlanVlan } from './pvlan-resolve.js';
 import { MAXIMA, maxVcpus } from './maxima.js';
 
 export interface ResolveContext {
@@ -142,13 +145,13 @@ class Resolver {
     this.unique(net.switches, ['network', 'switches'], 'physical switch');
     net.switches.forEach((sw, i) => {
       if (this.inv.pswitches.has(sw.name)) return;
-      const ps: PhysicalSwitch = { id: ids.pswitch(sw.name), kind: 'pswitch', name: sw.name, source: ['network', 'switches', i], agingTimeS: sw.agingTime, ports: new Map() };
+      const ps: PhysicalSwitch = { id: ids.pswitch(sw.name), kind: 'pswitch', name: sw.name, source: ['network', 'switches', i], agingTimeS: sw.agingTime, ports: new Map(), ...switchStp(sw.stp) };
       for (const [port, p] of Object.entries(sw.ports)) {
         if (port === 'default') continue;
         const allowed = this.vlanRanges(p.allowed, ['network', 'switches', i, 'ports', port, 'allowed'], 1);
         ps.ports.set(port, {
           id: ids.switchport(sw.name, port), kind: 'switchport', name: port, switch: sw.name, source: ['network', 'switches', i, 'ports', port],
-          mode: p.mode, vlan: p.vlan, native: p.native, allowed, ...(p.channel !== undefined ? { channel: p.channel } : {}), declared: true,
+          mode: p.mode, vlan: p.vlan, native: p.native, allowed, ...(p.channel !== undefined ? { channel: p.channel } : {}), ...portStp(p), declared: true,
         });
       }
       this.inv.pswitches.set(sw.name, ps);
@@ -215,7 +218,7 @@ class Resolver {
         id: ids.switchport(sw.name, ref.port), kind: 'switchport', name: ref.port, switch: sw.name, source: path,
         mode: d?.mode ?? 'access', vlan: d?.vlan ?? 1, native: d?.native ?? 1,
         allowed: d ? this.vlanRanges(d.allowed, [...sw.source, 'ports', 'default', 'allowed'], 1) : [[1, 4094]],
-        ...(d?.channel !== undefined ? { channel: d.channel } : {}), declared: false,
+        ...(d?.channel !== undefined ? { channel: d.channel } : {}), ...(d ? portStp(d) : {}), declared: false,
       };
       sw.ports.set(ref.port, port);
     }
@@ -314,18 +317,32 @@ class Resolver {
     const vmkNames = new Set<string>();
     h.switches.forEach((sw, i) => {
       const swPath = [...path, 'switches', i];
+      // R3.11: private VLANs exist on distributed switches only.
+      sw.portgroups.forEach((pg, j) => {
+        if (pg.vlan === PVLAN_ON_STANDARD_SWITCH) {
+          this.error('pvlan-needs-vds', `private VLANs are a distributed switch feature; port group "${pg.name}" is on ${host.hypervisor === 'esxi' ? 'the standard vSwitch' : 'the bridge'} ${sw.name} of ${host.name}`,
+            [...swPath, 'portgroups', j, 'vlan'], 'put the port group on a distributedSwitches entry with a pvlans map, or give it a plain vlan id');
+        }
+      });
       if (host.vswitches.some((s) => s.name === sw.name) || host.bridges.some((b) => b.name === sw.name)) return;
       const uplinks = this.uplinks(host, sw.uplinks, [...swPath, 'uplinks'], ids[host.hypervisor === 'esxi' ? 'vswitch' : 'bridge'](host.name, sw.name));
       if (host.hypervisor === 'kvm') {
+        if (sw.type === 'ovs') {
+          // R8.5: an Open vSwitch bridge (src/model/ovs-resolve.ts).
+          const names = new Set(h.switches.map((x) => x.name));
+          host.bridges.push(resolveOvsBridge(host, sw, swPath, uplinks, pgNames, names, (code, message, p, hint) => this.error(code, message, p, hint)));
+          return;
+        }
         this.notApplicable(sw, swPath, ['security', 'teaming'], 'a Linux bridge (kvm host)');
-        if (sw.portgroups.length) this.error('not-applicable', 'port groups belong to ESXi vSwitches; VM NICs on a kvm host attach to the bridge by its name', [...swPath, 'portgroups']);
+        this.notApplicable(sw, swPath, ['bond'], 'a Linux bridge (it applies to Open vSwitch bridges, type: ovs)');
+        if (sw.portgroups.length) this.error('not-applicable', 'port groups belong to ESXi vSwitches and Open vSwitch bridges (type: ovs); VM NICs on a Linux bridge attach to it by its name', [...swPath, 'portgroups']);
         host.bridges.push({
           id: ids.bridge(host.name, sw.name), kind: 'bridge', name: sw.name, source: swPath, host: host.name, uplinks, mtu: sw.mtu,
           agingTimeS: sw.agingTime ?? 300, vlanFiltering: sw.vlanFiltering ?? false, stp: sw.stp ?? false,
         });
         return;
       }
-      this.notApplicable(sw, swPath, ['agingTime', 'vlanFiltering', 'stp'], 'an ESXi vSwitch (they apply to Linux bridges on kvm hosts)');
+      this.notApplicable(sw, swPath, ['agingTime', 'vlanFiltering', 'stp', 'type', 'bond'], 'an ESXi vSwitch (they apply to Linux bridges and Open vSwitch bridges on kvm hosts)');
       const security = withSecurity(VSS_SECURITY, sw.security);
       const teaming = this.teaming(defaultTeaming(uplinks), sw.teaming, uplinks, [...swPath, 'teaming']);
       const vs: VSwitch = {
@@ -341,7 +358,7 @@ class Resolver {
         pgNames.set(pg.name, pgPath);
         const p: Portgroup = {
           id: ids.portgroup(host.name, pg.name), kind: 'portgroup', name: pg.name, source: pgPath, host: host.name, vswitch: sw.name,
-          vlan: pg.vlan, security: withSecurity(security, pg.security),
+          vlan: pg.vlan === PVLAN_ON_STANDARD_SWITCH ? 0 : pg.vlan, security: withSecurity(security, pg.security),
           teaming: this.teaming(teaming, pg.teaming, uplinks, [...pgPath, 'teaming']), vmkernel: [],
         };
         pg.vmkernel.forEach((k, m) => {
@@ -524,7 +541,7 @@ class Resolver {
         network: { kind: 'portgroup', id: '', host: host.name, name: n.network }, adapter: n.adapter,
         mac: n.mac ? n.mac.toLowerCase() : this.macs.assign(id, 'vnic'),
         ...(n.ip ? { ip: n.ip } : {}), ...(n.gateway ? { gateway: n.gateway } : {}), ...(n.vlan !== undefined ? { vlan: n.vlan } : {}),
-        promiscuous: n.promiscuous, connected: n.connected, macLearn: n.macLearn, multicast: n.multicast.map(multicastMac),
+        promiscuous: n.promiscuous, connected: n.connected, macLearn: n.macLearn === true || n.macLearn === 'dvfilter', ...(n.macLearn === 'learnswitch' ? { learnswitch: true as const } : {}), multicast: n.multicast.map(multicastMac),
       };
     });
     this.inv.vms.set(v.name, vm);
@@ -583,7 +600,7 @@ class Resolver {
 
   private hostHasNetwork(h: Host, network: string): boolean {
     if (h.vswitches.some((s) => s.portgroups.some((p) => p.name === network))) return true;
-    if (h.bridges.some((b) => b.name === network)) return true;
+    if (h.bridges.some((b) => b.name === network || b.ovs?.portgroups.some((p) => p.name === network))) return true;
     return this.specIndex().dvNetworks.get(h.name)?.has(network) ?? false;
   }
 
@@ -659,12 +676,15 @@ class Resolver {
       const teaming = this.teaming(defaultTeaming(dvUplinks), d.teaming, dvUplinks, [...path, 'teaming']);
       this.unique(d.portgroups, [...path, 'portgroups'], 'dv port group');
       const dvs: DvSwitch = { id: ids.dvswitch(d.name), kind: 'dvswitch', name: d.name, source: path, version, mtu: d.mtu, members, security, teaming, portgroups: [] };
+      // R3.11: the private VLAN map, before the port groups that name its ids (pvlan-resolve.ts).
+      const pvlans = resolvePvlanMap(d.pvlans, [...path, 'pvlans'], (code, message, p, hint) => this.error(code, message, p, hint));
+      if (pvlans) dvs.pvlans = pvlans;
       d.portgroups.forEach((pg, j) => {
         if (dvs.portgroups.some((p) => p.name === pg.name)) return;
         const pgPath = [...path, 'portgroups', j];
         dvs.portgroups.push({
           id: ids.dvportgroup(d.name, pg.name), kind: 'dvportgroup', name: pg.name, source: pgPath, dvswitch: d.name,
-          vlan: this.dvVlan(pg, pgPath), binding: pg.binding, ports: pg.ports,
+          vlan: this.dvVlan(pg, pgPath, dvs), binding: pg.binding, ports: pg.ports,
           security: withSecurity(security, pg.security), teaming: this.teaming(teaming, pg.teaming, dvUplinks, [...pgPath, 'teaming']),
           macLearning: {
             enabled: pg.macLearning?.enabled ?? false, allowUnicastFlooding: pg.macLearning?.allowUnicastFlooding ?? true,
@@ -676,10 +696,11 @@ class Resolver {
     });
   }
 
-  private dvVlan(pg: DvPortgroupSpec, path: Path): DvVlan {
+  private dvVlan(pg: DvPortgroupSpec, path: Path, dvs: DvSwitch): DvVlan {
     const v = pg.vlan;
     if (v === undefined || v === 'none' || v === 0) return { type: 'none' };
     if (typeof v === 'number') return { type: 'vlan', id: v };
+    if ('pvlan' in v) return resolvePvlanVlan(v.pvlan, dvs.pvlans, dvs.name, [...path, 'vlan', 'pvlan'], (code, message, p, hint) => this.error(code, message, p, hint));
     return { type: 'trunk', ranges: this.vlanRanges(v.trunk, [...path, 'vlan', 'trunk'], 0) };
   }
 
@@ -691,6 +712,11 @@ class Resolver {
       for (const nic of vm.nics) {
         const ref = this.network(host, nic.network.name, [...nic.source, 'network']);
         if (ref) nic.network = ref;
+        // R4b.1: the Learnswitch fling "requires a VDS".
+        if (ref && nic.learnswitch && ref.kind !== 'dvportgroup') {
+          this.error('learnswitch-needs-vds', `the ESXi Learnswitch works on distributed switches only; VM "${vm.name}" NIC ${nic.index} is on ${ref.kind === 'portgroup' ? 'the standard port group' : 'the bridge'} "${ref.name}" of ${host.name}`,
+            [...nic.source, 'macLearn'], 'attach the vNIC to a dv port group (promiscuous and forged transmits accept), or use macLearn: dvfilter, which works on standard vSwitches (§4a)');
+        }
       }
     }
   }
@@ -699,6 +725,8 @@ class Resolver {
     const found: NetworkRef[] = [];
     for (const s of host.vswitches) for (const p of s.portgroups) if (p.name === name) found.push({ kind: 'portgroup', id: p.id, host: host.name, name });
     for (const b of host.bridges) if (b.name === name) found.push({ kind: 'bridge', id: b.id, host: host.name, name });
+    // R8.5: an Open vSwitch port group names its bridge and the access tag the VM port gets.
+    for (const b of host.bridges) for (const p of b.ovs?.portgroups ?? []) if (p.name === name) found.push({ kind: 'bridge', id: b.id, host: host.name, name: b.name, portgroup: name });
     for (const d of this.inv.dvswitches.values()) {
       if (!d.members.some((m) => m.host === host.name)) continue;
       for (const p of d.portgroups) if (p.name === name) found.push({ kind: 'dvportgroup', id: p.id, dvswitch: d.name, name });
@@ -709,7 +737,7 @@ class Resolver {
       return undefined;
     }
     const available = [
-      ...host.vswitches.flatMap((s) => s.portgroups.map((p) => p.name)), ...host.bridges.map((b) => b.name),
+      ...host.vswitches.flatMap((s) => s.portgroups.map((p) => p.name)), ...host.bridges.flatMap((b) => [b.name, ...(b.ovs?.portgroups.map((p) => p.name) ?? [])]),
       ...[...this.inv.dvswitches.values()].filter((d) => d.members.some((m) => m.host === host.name)).flatMap((d) => d.portgroups.map((p) => p.name)),
     ];
     const hint = didYouMean(name, available) ?? (available.length ? `networks on ${host.name}: ${available.join(', ')}` : `host ${host.name} has no port groups, dv port groups or bridges`);
@@ -917,6 +945,8 @@ function workload(spec: VmSpec['workload']): Vm['workload'] {
     cpu: spec.cpu ?? DEFAULT_WORKLOAD.cpu,
     activeMemory: spec.activeMemory ?? DEFAULT_WORKLOAD.activeMemory,
     dirtyRateMBps: spec.dirtyRate ?? DEFAULT_WORKLOAD.dirtyRateMBps,
+    // Only when declared: the stored config of labs without it stays as it was (no plan change).
+    ...(spec.network !== undefined ? { network: { txMbps: spec.network.tx, rxMbps: spec.network.rx } } : {}),
   };
 }
 
@@ -928,4 +958,23 @@ function multicastMac(group: string): string {
   if (!group.includes('.')) return group.toLowerCase();
   const [, b = 0, c = 0, d = 0] = group.split('.').map(Number);
   return ['01', '00', '5e', (b & 0x7f), c, d].map((x) => typeof x === 'string' ? x : x.toString(16).padStart(2, '0')).join(':');
+}
+
+/**
+ * A physical switch's spanning tree (R9.9): present when `stp` is true or a block not saying
+ * `enabled: false`; Cisco's defaults (priority 32768, forward delay 15 s, hello 2 s). Absent, the
+ * switch runs none — the inventory of a lab without STP stays as it was (no plan change).
+ */
+function switchStp(spec: PhysicalSwitchSpec['stp']): { stp?: StpConfig } {
+  if (spec === undefined || spec === false || (typeof spec === 'object' && spec.enabled === false)) return {};
+  const o = typeof spec === 'object' ? spec : {};
+  return { stp: { priority: o.priority ?? 32768, forwardDelayS: o.forwardDelay ?? 15, helloTimeS: o.helloTime ?? 2 } };
+}
+
+/** A switch port's STP and speed settings, only those set (R9.9). */
+function portStp(p: SwitchPortSpec): Pick<SwitchPort, 'portfast' | 'bpduguard' | 'speedMbps' | 'stpCost'> {
+  return {
+    ...(p.portfast !== undefined ? { portfast: p.portfast } : {}), ...(p.bpduguard !== undefined ? { bpduguard: p.bpduguard } : {}),
+    ...(p.speed !== undefined ? { speedMbps: p.speed } : {}), ...(p.stpCost !== undefined ? { stpCost: p.stpCost } : {}),
+  };
 }

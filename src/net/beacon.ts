@@ -172,6 +172,15 @@ export class BeaconProbe {
     return differs;
   }
 
+  /**
+   * [L] A link that came back up counts as having missed its beacons until it hears the others'
+   * at the next tick: teaming does not fail back to it before beacons pass (R5.9, R9.9).
+   */
+  distrust(u: Port): void {
+    const i = this.index.get(u);
+    if (i !== undefined) this.misses[i] = BEACON_MISS_LIMIT;
+  }
+
   /** Failed by beacon probing (link status is checked by the caller). */
   isFailed(u: Port): boolean {
     const i = this.index.get(u);

@@ -1,7 +1,10 @@
 // The network's periodic work in virtual time: beacon probing (R5.9) ticks once a second on every
-// vSwitch that uses it. Nothing else needs a timer — MAC tables age lazily when looked up (R9.2,
-// R8.2, R4c.7) — so a lab without beacon probing has no periodic work at all.
+// vSwitch that uses it; load-based teaming (R5.5, lbt.ts) evaluates vDS uplinks every 30 s when
+// there is traffic; spanning tree (R9.9, stp.ts) times port transitions and topology changes, and
+// Linux bridges with STP send hellos every 2 s. Nothing else needs a timer — MAC tables age lazily
+// when looked up (R9.2, R8.2, R4c.7) — so a lab without any of these has no periodic work at all.
 import { BEACON_INTERVAL_MS, BEACON_MISS_LIMIT, type BeaconChange, type BeaconProbe } from './beacon.js';
+import { startLbt } from './lbt.js';
 import type { Network } from './topology.js';
 import { VSwitch } from './vswitch.js';
 
@@ -43,6 +46,11 @@ export function startPeriodic(net: Network): void {
     };
     schedule(probe.nextTick);
   }
+  // R5.5: LBT evaluations every 30 s. With them pending, runNetwork does not fast-forward beacons.
+  startLbt(net);
+  // R9.9, R8.4: spanning-tree transitions under way, topology-change ends, Linux bridges' hellos
+  // (pending too: no fast-forward while any is).
+  net.stp?.start();
 }
 
 function report(net: Network, sw: VSwitch, t: number, change: BeaconChange & { moved: string[] }): void {

@@ -2,10 +2,13 @@
 // (R9.1), ageing (R9.2), flooding unknown unicast and broadcast within the VLAN except the
 // ingress port (R9.3), filtering frames whose destination is behind the ingress port (R9.4),
 // access ports that drop tagged frames (R9.5), trunks with a native VLAN and allowed list (R9.6),
-// and EtherChannel port channels — members that act as one logical port (R5.4).
+// and EtherChannel port channels — members that act as one logical port (R5.4). With spanning
+// tree on (stp.ts, R9.9) BPDUs go to it instead of being flooded, and a logical port that is not
+// forwarding takes in nothing (learning: learns only) and is left out of floods.
 import { DST_OFFSET, SRC_OFFSET, isMulticastAt } from './codec/index.js';
 import { Port, type Device, type Fabric } from './fabric.js';
 import { Fdb } from './fdb.js';
+import { isBpduAt, STP_DISCARDING, STP_FORWARDING, STP_LEARNING, type BpduSink } from './stp-bpdu.js';
 
 export interface SwitchPortConfig {
   mode: 'access' | 'trunk';
@@ -22,6 +25,8 @@ interface Logical {
   /** what MACs are learned on: the physical port, or the channel's own port (cabled to nothing) */
   port: Port;
   members: Member[];
+  /** spanning-tree state (R9.9): STP_FORWARDING unless the switch runs STP and says otherwise */
+  stp: number;
 }
 
 interface Member {
@@ -39,6 +44,8 @@ export class PhysicalSwitch implements Device {
   private readonly logicals: Logical[] = [];
   private readonly byLearnPort = new Map<Port, Logical>();
   private readonly channels = new Map<string, Logical>();
+  /** the spanning tree (stp.ts) when the switch runs one: BPDUs are its (R9.9) */
+  stp: BpduSink | null = null;
 
   constructor(
     readonly id: string,
@@ -53,7 +60,7 @@ export class PhysicalSwitch implements Device {
     let logical = config.channel === undefined ? undefined : this.channels.get(config.channel);
     if (logical === undefined) {
       const own = config.channel === undefined ? port : new Port(`channel:${this.id.replace(/^pswitch:/, '')}/${config.channel}`, this);
-      logical = { port: own, members: [] };
+      logical = { port: own, members: [], stp: STP_FORWARDING };
       this.logicals.push(logical);
       this.byLearnPort.set(own, logical);
       if (config.channel !== undefined) this.channels.set(config.channel, logical);
@@ -69,11 +76,27 @@ export class PhysicalSwitch implements Device {
     return undefined;
   }
 
+  /** Logical ports (a port, or a channel's members) in port order: what spanning tree runs on (stp.ts). */
+  logicalPorts(): Array<{ port: Port; members: Port[] }> {
+    return this.logicals.map((l) => ({ port: l.port, members: l.members.map((m) => m.port) }));
+  }
+
+  /** Set a logical port's spanning-tree state (R9.9), by its own port (`logicalPorts()`). */
+  setStpState(port: Port, state: number): void {
+    const l = this.byLearnPort.get(port);
+    if (l !== undefined) l.stp = state;
+  }
+
   receive(port: Port, frame: Uint8Array, vid: number): void {
     const f = this.fabric;
     const m = this.members.get(port)!;
     const c = m.config;
     if (frame.length < 14) return f.drop(port, 'malformed', vid);
+    // R9.9: a switch running STP consumes BPDUs (and BPDU guard acts on them); without STP they
+    // are multicast like any other and flood (R9.3).
+    if (this.stp !== null && isBpduAt(frame)) return this.stp.bpdu(port, frame, vid);
+    const ingress = m.logical;
+    if (ingress.stp === STP_DISCARDING) return f.drop(port, 'stp-blocking', vid); // R9.9: blocking, listening
     let vlan: number;
     if (c.mode === 'access') {
       if (vid !== 0) return f.drop(port, 'tagged-on-access', vid); // R9.5 (configurable on real gear)
@@ -85,14 +108,16 @@ export class PhysicalSwitch implements Device {
     f.trace(this, port, 'ingress', vlan, c.mode === 'access' ? 'R9.5' : 'R9.6');
     // R9.1; a port channel is one logical port: a MAC seen on any member is learned on the
     // channel, so frames of one source spread over its members do not flap (R5.4).
-    const ingress = m.logical;
     if (this.fdb.learnSource(vlan, frame, SRC_OFFSET, ingress.port)) f.trace(this, port, 'learn', vlan, ingress.port === port ? 'R9.1' : 'R5.4');
+    if (ingress.stp === STP_LEARNING) return f.drop(port, 'stp-learning', vlan); // R9.9: learns, forwards nothing yet
     if (!isMulticastAt(frame, DST_OFFSET)) {
       const out = this.fdb.lookupAt(vlan, frame, DST_OFFSET);
       if (out === ingress.port) return f.drop(port, 'same-port', vlan); // R9.4
       const l = out === null ? undefined : this.byLearnPort.get(out);
       const member = l === undefined ? null : pick(l, vlan, frame);
       if (member !== null) {
+        // R9.9: a port that is not forwarding sends nothing, not even to a MAC learned behind it.
+        if (member.logical.stp !== STP_FORWARDING) return f.drop(member.port, member.logical.stp === STP_LEARNING ? 'stp-learning' : 'stp-blocking', vlan);
         this.send(member, frame, vlan, 'forward', 'R9.1');
         return;
       }
@@ -100,7 +125,7 @@ export class PhysicalSwitch implements Device {
     // R9.3: unknown unicast, broadcast and multicast flood the VLAN, never back out the ingress
     // port — nor into any member of the ingress channel; one copy per channel (R5.4).
     for (const l of this.logicals) {
-      if (l === ingress) continue;
+      if (l === ingress || l.stp !== STP_FORWARDING) continue; // R9.9: nor into a port that is not forwarding
       const member = pick(l, vlan, frame);
       if (member !== null) this.send(member, frame, vlan, 'flood', 'R9.3');
     }

@@ -21,6 +21,27 @@ export const DROP_REASONS = [
   ['no-route', 'R1.3'],
   ['ttl-exceeded', 'R8.4'],
   ['malformed', 'R0'],
+  // Open vSwitch bonds (R8.5): multicast/broadcast on a member other than the active one, any
+  // frame on an active-backup bond's backup member (ofproto/bond.c bond_check_admissibility) …
+  ['bond-inactive-member', 'R8.5'],
+  // … and on a balance-slb bond, a frame whose source the bridge learned on another port: its own
+  // flood coming back through the upstream switch (OVS commit c93b1d6a, bonding.rst "SLB bonding" 2).
+  ['bond-reflection', 'R8.5'],
+  // Private VLANs (R3.11): a unicast between an isolated port and anything but a promiscuous one …
+  ['pvlan-isolated', 'R3.11'],
+  // … or between two different communities of one primary.
+  ['pvlan-community', 'R3.11'],
+  // The Learnswitch fling (R4b.1): a unicast whose destination MAC is learned on another port (or,
+  // with unknownUnicast: drop, learned nowhere) is not passed to the uplink or a Learnswitch port.
+  ['learnswitch-filtered', 'R4b.1'],
+  // Spanning tree (R9.9): a port that is blocking or listening takes in and sends out nothing …
+  ['stp-blocking', 'R9.9'],
+  // … one that is learning learns the source, and forwards nothing yet …
+  ['stp-learning', 'R9.9'],
+  // … and a BPDU on a bpduguard port err-disables it (the BPDU itself goes no further).
+  ['bpdu-guard', 'R9.9'],
+  // Net.BlockGuestBPDU (R1.14): a BPDU from a VM is dropped at its vSwitch port.
+  ['guest-bpdu-blocked', 'R1.14'],
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number][0];

@@ -5,7 +5,11 @@
 import { VSwitch } from './vswitch.js';
 import { PhysicalSwitch } from './pswitch.js';
 import { LinuxBridge } from './bridge.js';
+import { OvsBridge } from './ovs.js';
 import type { Network } from './topology.js';
+import { restoreLearnswitch, snapshotLearnswitch, type LearnswitchState } from './learnswitch-state.js';
+import { restoreLbt, snapshotLbt, type LbtState } from './lbt.js';
+import type { StpSaved } from './stp.js';
 
 export interface NetState {
   fdb: Record<string, Array<[vlan: number, mac: number, port: string, t: number]>>;
@@ -20,6 +24,14 @@ export interface NetState {
   selected?: Record<string, string>;
   /** beacon probing per vSwitch (R5.9): the last tick's time and each uplink's consecutive misses (non-zero ones) */
   beacons?: Record<string, { t: number; misses: Record<string, number> }>;
+  /** the Learnswitch fling's tables (R4b.1): leaf entries by vNIC id (they follow vMotion), uplink entries by NIC id */
+  learnswitch?: LearnswitchState;
+  /** the active member of each Open vSwitch bridge's bond, by bridge (R8.5: kept while its link is up, no failback) */
+  bonds?: Record<string, string>;
+  /** load-based teaming (R5.5): the uplinks LBT moved ports to, busy uplinks and every loaded switch's uplink loads */
+  lbt?: LbtState;
+  /** spanning tree (R9.9): port states and their timers, topology changes, Linux bridges' last hellos */
+  stp?: StpSaved;
 }
 
 export const emptyNetState = (): NetState => ({ fdb: {}, learned: {}, filters: {}, arp: {}, macs: {}, down: [], counters: {}, captures: {} });
@@ -28,9 +40,10 @@ export function snapshot(net: Network, captures: Record<string, string>): NetSta
   const s = emptyNetState();
   s.captures = captures;
   for (const [id, sw] of net.switches) {
-    if (sw instanceof PhysicalSwitch || sw instanceof LinuxBridge) {
+    if (sw instanceof PhysicalSwitch || sw instanceof LinuxBridge || sw instanceof OvsBridge) {
       const entries = sw.fdb.entries();
       if (entries.length) s.fdb[id] = entries.map((e) => [e.vlan, e.mac, e.port.id, e.t]);
+      if (sw instanceof OvsBridge && sw.active !== null) (s.bonds ??= {})[id] = sw.active.id;
     } else {
       if (sw.learned.size) s.learned[id] = [...sw.learned].map(([mac, e]) => [mac, e.vp.port.id, e.t]);
       for (const vp of sw.vports) {
@@ -50,19 +63,24 @@ export function snapshot(net: Network, captures: Record<string, string>): NetSta
     if (iface.arp.size) s.arp[iface.id] = [...iface.arp].map(([ip, e]) => [ip, e.mac, e.t]);
     if (iface.effectiveMac !== iface.mac) s.macs[iface.id] = iface.effectiveMac;
   }
+  const lbt = snapshotLbt(net);
+  if (lbt !== undefined) s.lbt = lbt;
+  if (net.stp !== undefined) s.stp = net.stp.snapshot(net.fabric.now);
   for (const [id, port] of net.ports) {
     if (!port.up) s.down.push(id);
     if (port.counters.some((c) => c !== 0)) s.counters[id] = [...port.counters];
   }
+  const ls = snapshotLearnswitch(net);
+  if (ls !== undefined) s.learnswitch = ls;
   return s;
 }
 
 export function restore(net: Network, s: NetState): void {
   for (const [id, entries] of Object.entries(s.fdb)) {
     const sw = net.switches.get(id);
-    if (!(sw instanceof PhysicalSwitch || sw instanceof LinuxBridge)) continue;
+    if (!(sw instanceof PhysicalSwitch || sw instanceof LinuxBridge || sw instanceof OvsBridge)) continue;
     for (const [vlan, mac, portId, t] of entries) {
-      const port = net.ports.get(portId) ?? (sw instanceof PhysicalSwitch ? sw.channelPort(portId) : undefined);
+      const port = net.ports.get(portId) ?? (sw instanceof PhysicalSwitch ? sw.channelPort(portId) : sw instanceof OvsBridge ? sw.bondPort(portId) : undefined);
       if (port) sw.fdb.restore(vlan, mac, port, t);
     }
   }
@@ -102,6 +120,11 @@ export function restore(net: Network, s: NetState): void {
     const p = net.ports.get(id);
     if (p) p.up = false;
   }
+  for (const [id, memberId] of Object.entries(s.bonds ?? {})) {
+    const sw = net.switches.get(id);
+    const member = net.ports.get(memberId);
+    if (sw instanceof OvsBridge && member && sw.bond?.members.includes(member)) sw.active = member; // R8.5
+  }
   // Beacon verdicts follow from the misses and the link states just restored (R5.9).
   for (const [id, b] of Object.entries(s.beacons ?? {})) {
     const sw = net.switches.get(id);
@@ -111,6 +134,9 @@ export function restore(net: Network, s: NetState): void {
     probe.uplinks.forEach((u, i) => { probe.misses[i] = b.misses[u.id] ?? 0; });
   }
   for (const sw of net.switches.values()) if (sw instanceof VSwitch) sw.beacon?.update();
+  restoreLearnswitch(net, s.learnswitch); // R4b.1: leaf entries land where their vNIC is now
+  restoreLbt(net, s.lbt); // R5.5: LBT's choices, and which uplinks have been busy since when
+  net.stp?.restore(s.stp); // R9.9: over the link states just restored
   for (const [id, values] of Object.entries(s.counters)) {
     const p = net.ports.get(id);
     if (p) values.forEach((v, i) => { if (i < p.counters.length) p.counters[i] = v; });

@@ -7,10 +7,15 @@ import { MacAddress, macToNumber, parseCidr, ipToNumber } from './codec/index.js
 import { connect, Fabric, Port, type Device } from './fabric.js';
 import { Guest, type Interface } from './guest.js';
 import { LinuxBridge } from './bridge.js';
+import { vnicRate } from './lbt.js';
+import { attachLearnswitch } from './learnswitch-state.js';
 import { MacTable } from './mactable.js';
+import { OvsBridge, type BondChange } from './ovs.js';
 import { PhysicalSwitch } from './pswitch.js';
+import { buildSpanningTree, type SpanningTree } from './stp.js';
 import { VSwitch, type PortPolicy, type SwitchSettings, type VlanMode } from './vswitch.js';
-import type { DvPortgroup, Host, Inventory, Portgroup, VlanRanges, VmNic } from '../model/inventory.js';
+import type { DvPortgroup, DvSwitch, Host, Inventory, Portgroup, VlanRanges, VmNic } from '../model/inventory.js';
+import { pvlanMode } from './pvlan.js';
 
 export interface Runtime {
   /** is the VM powered on, and where does it run now */
@@ -19,7 +24,7 @@ export interface Runtime {
 
 export interface Network {
   fabric: Fabric;
-  switches: Map<string, VSwitch | LinuxBridge | PhysicalSwitch>;
+  switches: Map<string, VSwitch | LinuxBridge | OvsBridge | PhysicalSwitch>;
   guests: Map<string, Guest>;
   /** guest interfaces by object id (vnic:web/0, vmknic:esx1/vmk0, station-nic:laptop/eth0) and by name (web/nic0, esx1/vmk0, laptop/eth0) */
   interfaces: Map<string, { guest: Guest; iface: Interface }>;
@@ -27,6 +32,8 @@ export interface Network {
   ports: Map<string, Port>;
   /** what the network's periodic work decided (beacon verdicts, failovers), for the event log */
   events: NetEvent[];
+  /** spanning tree (stp.ts, R9.9), when a physical switch or Linux bridge runs it */
+  stp?: SpanningTree;
 }
 
 export interface NetEvent {
@@ -67,6 +74,7 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
     forgedCompareInitial: inv.settings.forgedTransmitCompare === 'initial',
     duplicateSuppression: inv.settings.duplicateSuppression,
     macLearningBypassesForged: inv.settings.macLearningBypassesForged,
+    blockGuestBPDU: inv.settings.blockGuestBPDU === true, // R1.14 (absent from labs stored before it)
   };
   const port = (id: string, device: Device, speed?: number) => {
     const p = new Port(id, device, speed);
@@ -85,7 +93,7 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
   for (const sw of inv.pswitches.values()) {
     const dev = new PhysicalSwitch(sw.id, fabric, sw.agingTimeS);
     for (const p of sw.ports.values()) {
-      dev.addPort(port(p.id, dev), { mode: p.mode, vlan: p.vlan, native: p.native, allowed: allowedVlans(p.allowed), ...(p.channel !== undefined ? { channel: p.channel } : {}) });
+      dev.addPort(port(p.id, dev, p.speedMbps), { mode: p.mode, vlan: p.vlan, native: p.native, allowed: allowedVlans(p.allowed), ...(p.channel !== undefined ? { channel: p.channel } : {}) });
     }
     net.switches.set(sw.id, dev);
   }
@@ -122,6 +130,14 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
       }
     }
     for (const b of h.bridges) {
+      if (b.ovs) {
+        // R8.5: an Open vSwitch bridge; two or more uplinks are one bond port.
+        const dev = new OvsBridge(b.id, fabric, b.agingTimeS, b.ovs.bond);
+        dev.addUplinks(b.uplinks.map((u) => nicPort(u, dev)), `bond:${h.name}/${b.name}`);
+        dev.onActiveChange = bondEvents(net);
+        net.switches.set(b.id, dev);
+        continue;
+      }
       const dev = new LinuxBridge(b.id, fabric, b.agingTimeS, b.vlanFiltering);
       for (const u of b.uplinks) dev.addPort(nicPort(u, dev));
       net.switches.set(b.id, dev);
@@ -183,15 +199,18 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
       if (attach.device instanceof VSwitch) {
         const sw = attach.device;
         const vp = sw.addPort(sp, attach.policy!, mac);
+        vp.rate = vnicRate(vm); // its share of the VM's network rate: uplink load (R5.5, lbt.ts)
         // Hypervisors put their uplinks in promiscuous mode (R2.3 modelling note), so do guests that ask.
         vp.guestPromisc = hypervisor || nic.promiscuous;
         if (nic.macLearn) vp.filter = new MacTable();
+        if (nic.learnswitch) attachLearnswitch(sw, vp, host.name, inv.settings); // the Learnswitch fling (R4b.1)
         // R1.7/R1.9: the groups the guest joined are its vNIC's mcastFilter; a hypervisor's vmnic
         // is an uplink in promiscuous mode and takes every group.
         vp.allMulticast = hypervisor;
         vp.joinMulticast(nic.multicast.map(macToNumber));
         if (iface) iface.onMacChange = (m) => { vp.effective = new MacAddress(m); sw.invalidate(); };
-      } else attach.device.addPort(sp);
+      } else if ('vlan' in attach) attach.device.addVmPort(sp, attach.vlan);
+      else attach.device.addPort(sp);
     }
   }
 
@@ -208,6 +227,9 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
     const b = net.ports.get(l.b);
     if (a && b) connect(a, b);
   }
+  // Spanning tree over what is cabled, converged (R9.9, R8.4); state.ts restores where it was.
+  const stp = buildSpanningTree(net, inv);
+  if (stp !== undefined) net.stp = stp;
   return net;
 }
 
@@ -215,6 +237,21 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
 function failbackEvents(net: Network): (moved: string[], uplink: Port, t: number) => void {
   return (moved, uplink, t) => {
     for (const p of moved) net.events.push({ t, type: 'teaming.failover', object: p, message: `${p} moved back to ${uplink.id} after its up-delay (Net.TeamPolicyUpDelay, R5.6, R5.11)` });
+  };
+}
+
+/** An Open vSwitch bond's active member changed (R8.5, bonding.rst), for the event log. */
+function bondEvents(net: Network): (c: BondChange, t: number) => void {
+  const label = (p: Port | null) => (p === null ? 'none' : p.id.replace(/^\w+:/, ''));
+  return (c, t) => {
+    const what = c.to === null
+      ? 'every member is down: the bond carries nothing'
+      : `${c.learningPackets} gratuitous learning packet${c.learningPackets === 1 ? '' : 's'} (RARP) sent on ${label(c.to)} for the MACs learned on other ports`;
+    net.events.push({
+      t, type: 'ovs.bond-active-changed', object: c.bond.id,
+      message: `${label(c.bond)}: active member ${label(c.from)} → ${label(c.to)}; ${what} (R8.5)`,
+      data: { from: c.from?.id ?? null, to: c.to?.id ?? null, learningPackets: c.learningPackets },
+    });
   };
 }
 
@@ -229,18 +266,24 @@ function optional(ip: { ip: number; prefix: number } | undefined, gateway: strin
 
 /** Where a VM NIC plugs in on the host it runs on: the switch device and the port policy. */
 function attachment(inv: Inventory, host: Host, nic: VmNic, dvProxy: Map<string, VSwitch>, net: Network):
-  { device: VSwitch; policy: PortPolicy } | { device: LinuxBridge; policy?: undefined } | undefined {
+  { device: VSwitch; policy: PortPolicy } | { device: LinuxBridge; policy?: undefined } | { device: OvsBridge; vlan: number; policy?: undefined } | undefined {
   const name = nic.network.name;
   for (const s of host.vswitches) {
     const pg = s.portgroups.find((p) => p.name === name);
     if (pg) return { device: net.switches.get(s.id) as VSwitch, policy: standardPolicy(pg) };
   }
   const bridge = host.bridges.find((b) => b.name === name);
-  if (bridge) return { device: net.switches.get(bridge.id) as LinuxBridge };
+  const dev = bridge && net.switches.get(bridge.id);
+  // R8.5: by an Open vSwitch port group's name, an access port of its VLAN; by the bridge's name, a trunk.
+  if (dev instanceof OvsBridge) {
+    const pg = nic.network.kind === 'bridge' ? nic.network.portgroup : undefined;
+    return { device: dev, vlan: bridge?.ovs?.portgroups.find((p) => p.name === pg)?.vlan ?? 0 };
+  }
+  if (bridge) return { device: dev as LinuxBridge };
   for (const d of inv.dvswitches.values()) {
     const pg = d.portgroups.find((p) => p.name === name);
     const proxy = dvProxy.get(`${d.name}@${host.name}`);
-    if (pg && proxy) return { device: proxy, policy: dvPolicy(pg, d.version) };
+    if (pg && proxy) return { device: proxy, policy: dvPolicy(pg, d.version, d) };
   }
   return undefined;
 }
@@ -261,8 +304,9 @@ function learningCapable(version: string): boolean {
   return a > 6 || (a === 6 && b >= 6);
 }
 
-function dvPolicy(pg: DvPortgroup, version: string): PortPolicy {
-  const vlan: VlanMode = pg.vlan.type === 'none' ? { kind: 'none' } : pg.vlan.type === 'vlan' ? { kind: 'vst', vid: pg.vlan.id } : { kind: 'trunk', allowed: allowedVlans(pg.vlan.ranges) };
+function dvPolicy(pg: DvPortgroup, version: string, dvs: DvSwitch): PortPolicy {
+  const vlan: VlanMode = pg.vlan.type === 'none' ? { kind: 'none' } : pg.vlan.type === 'vlan' ? { kind: 'vst', vid: pg.vlan.id }
+    : pg.vlan.type === 'pvlan' ? pvlanMode(dvs, pg.vlan) : { kind: 'trunk', allowed: allowedVlans(pg.vlan.ranges) }; // R3.11: pvlan.ts
   const l = pg.macLearning;
   return {
     portgroup: pg.name, vlan,

@@ -10,10 +10,13 @@ import { DST_OFFSET, MacAddress, SRC_OFFSET, isBroadcastAt, isMulticastAt, rarpF
 import { BeaconProbe, isBeacon, type BeaconChange } from './beacon.js';
 import type { Fabric, Device, Port } from './fabric.js';
 import { MacTable } from './mactable.js';
+import type { Learnswitch } from './learnswitch.js';
+import { pvlanDenial, type PvlanMode } from './pvlan.js';
 import type { DropReason } from './reasons.js';
+import { isBpduAt } from './stp-bpdu.js';
 
-/** How a port group treats VLANs (§3): EST (0), VST (1–4094), all (4095) or vDS trunk ranges. */
-export type VlanMode = { kind: 'none' } | { kind: 'vst'; vid: number } | { kind: 'all' } | { kind: 'trunk'; allowed: Uint8Array };
+/** How a port group treats VLANs (§3): EST (0), VST (1–4094), all (4095), vDS trunk ranges, or a vDS private VLAN (R3.11, pvlan.ts). */
+export type VlanMode = { kind: 'none' } | { kind: 'vst'; vid: number } | { kind: 'all' } | { kind: 'trunk'; allowed: Uint8Array } | PvlanMode;
 
 export interface PortPolicy {
   /** the port group's name, for traces */
@@ -45,6 +48,8 @@ export interface SwitchSettings {
   duplicateSuppression: boolean;
   /** R4c.8 [L]: a learned (or learnable) source MAC passes the forged-transmit check */
   macLearningBypassesForged: boolean;
+  /** R1.14 Net.BlockGuestBPDU: BPDUs from VMs are dropped at their port (absent: false, the ESXi default) */
+  blockGuestBPDU?: boolean;
 }
 
 /** A non-uplink port: a VM vNIC, a VMkernel port, or a nested hypervisor's vmnic. */
@@ -64,6 +69,12 @@ export class VPort {
   /** the guest takes every multicast group: a nested hypervisor's vmnic (its uplink, promiscuous) */
   allMulticast = false;
   selected: Port | null = null;
+  /** a leaf port of the ESXi Learnswitch fling (macLearn: learnswitch, R4b.1) */
+  learnswitch = false;
+  /** load-based teaming (R5.5, lbt.ts): the uplink LBT moved this port to, or null: placed by port id */
+  lbtUplink: Port | null = null;
+  /** what the guest sends and receives over the physical network, Mb/s (lbt.ts), or null: nothing */
+  rate: { txMbps: number; rxMbps: number } | null = null;
 
   constructor(
     readonly port: Port,
@@ -115,6 +126,8 @@ export class VSwitch implements Device {
   private promiscuous: VPort[] = [];
   /** native MAC learning table (§4c) */
   readonly learned = new MacTable<Learned>();
+  /** the ESXi Learnswitch fling on this vDS proxy switch (R4b.1, learnswitch.ts), or null */
+  learnswitch: Learnswitch | null = null;
   /** sources recently sent out of an uplink by local ports, and when (R1.11 b) */
   private readonly sentOut = new MacTable<{ t: number }>();
   private dirty = true;
@@ -177,7 +190,10 @@ export class VSwitch implements Device {
     // Beacons go out on each VLAN the ports use; VGT ports add none (R5.9 Net.MaxBeaconVlans, R3.10).
     if (this.beacon !== null) {
       const vids: number[] = [];
-      for (const vp of this.vports) if (vp.policy.vlan.kind === 'none' || vp.policy.vlan.kind === 'vst') vids.push(vp.policy.vlan.kind === 'vst' ? vp.policy.vlan.vid : 0);
+      for (const vp of this.vports) {
+        const v = vp.policy.vlan;
+        if (v.kind === 'none' || v.kind === 'vst' || v.kind === 'pvlan') vids.push(contextVid(v)); // PVLAN ports: their own id (R3.11)
+      }
       this.beacon.setVlans(vids);
     }
     this.dirty = false;
@@ -202,6 +218,8 @@ export class VSwitch implements Device {
   private fromLocal(src: VPort, frame: Uint8Array, guestVid: number): void {
     const f = this.fabric;
     const p = src.policy;
+    // R1.14: guest BPDUs pass (to BPDU guard upstream, R9.9) unless Net.BlockGuestBPDU drops them here.
+    if (frame[0] === 0x01 && this.settings.blockGuestBPDU === true && isBpduAt(frame)) return this.dropAt(src.port, 'guest-bpdu-blocked', guestVid);
     // VLAN context at ingress (§3).
     let ctx: number;
     switch (p.vlan.kind) {
@@ -216,6 +234,12 @@ export class VSwitch implements Device {
       case 'trunk':
         if (p.vlan.allowed[guestVid] !== 1) return this.dropAt(src.port, 'vlan-mismatch', guestVid, 'R3.7');
         ctx = guestVid;
+        break;
+      case 'pvlan':
+        // R3.11: a private VLAN port group is no trunk (R3.5); frames enter with the port's own id
+        // (its secondary, or the primary for a promiscuous port).
+        if (guestVid !== 0) return this.dropAt(src.port, 'tagged-on-vst', guestVid);
+        ctx = p.vlan.secondary;
         break;
     }
     const groupSource = isMulticastAt(frame, SRC_OFFSET);
@@ -243,6 +267,12 @@ export class VSwitch implements Device {
     }
     // The dvFilter learns what the nested hypervisor sends (§4a, R4a.6).
     if (src.filter !== null && !groupSource && src.filter.size < DVFILTER_TABLE_SIZE) src.filter.setAt(frame, SRC_OFFSET, true);
+    // The Learnswitch learns behind a leaf port that is in promiscuous mode, past the forged check,
+    // the MACs the vSwitch does not already know there (its own, R1.1) (R4b.1).
+    const ls = this.learnswitch;
+    if (ls !== null && src.learnswitch && !groupSource && p.promiscuous && src.guestPromisc && !src.initial.isAt(frame, SRC_OFFSET) && ls.learn(ctx, frame, src.port, true)) {
+      f.trace(this, src.port, 'learn', ctx, 'R4b.1');
+    }
     f.trace(this, src.port, 'ingress', ctx, INGRESS_RULE[p.vlan.kind]);
 
     if (isMulticastAt(frame, DST_OFFSET)) return this.groupFromLocal(src, frame, ctx);
@@ -253,16 +283,24 @@ export class VSwitch implements Device {
       this.promiscuousCopies(src, frame, ctx, local, false);
       return;
     }
+    // R3.11: a private VLAN port never reaches a port of its domain that refuses it here — nor
+    // around through the physical network [L: not sent to the uplink].
+    if (p.vlan.kind === 'pvlan') {
+      const denied = this.pvlanDenied(frame, ctx);
+      if (denied !== null) return this.dropAt(src.port, denied, ctx);
+    }
     const learnedAt = this.learnedPort(frame);
     if (learnedAt !== null && learnedAt !== src && admits(learnedAt.policy.vlan, ctx)) {
       this.deliver(learnedAt, frame, ctx, 'forward', 'R4c.4');
       return;
     }
     // R1.5: unknown unicast leaves on the one teaming-selected uplink, plus promiscuous copies
-    // and the flood to MAC-learning ports that allow it (R4c.5).
-    this.toUplink(src, frame, ctx);
-    this.learningFlood(src, frame, ctx);
-    this.promiscuousCopies(src, frame, ctx, null, false);
+    // and the flood to MAC-learning ports that allow it (R4c.5). R4b.1: not on the uplink when
+    // the Learnswitch learned the destination behind a leaf port.
+    const heldBack = ls !== null && this.learnedOnLeaf(frame, ctx);
+    if (!heldBack) this.toUplink(src, frame, ctx);
+    const copies = this.learningFlood(src, frame, ctx) + this.promiscuousCopies(src, frame, ctx, null, false);
+    if (heldBack && copies === 0) this.dropAt(src.port, 'learnswitch-filtered', ctx);
   }
 
   /** Broadcast (R1.6) or multicast (R1.7) from a local port: local copies, plus one uplink. */
@@ -291,6 +329,7 @@ export class VSwitch implements Device {
         const owner = this.lookup(frame, SRC_OFFSET, -1);
         if (owner !== null && !(owner.policy.promiscuous && owner.guestPromisc)) return this.dropAt(uplink, 'reverse-path', ctx);
       }
+      if (this.learnswitch !== null) this.learnFromUplink(uplink, frame, ctx);
       const several = this.activeUplinkCount() > 1;
       const broadcast = isBroadcastAt(frame, DST_OFFSET);
       for (const vp of this.vports) {
@@ -305,6 +344,7 @@ export class VSwitch implements Device {
       }
       return;
     }
+    if (this.learnswitch !== null) this.learnFromUplink(uplink, frame, ctx);
     const local = this.lookup(frame, DST_OFFSET, ctx);
     if (local !== null) {
       this.deliver(local, frame, ctx, 'forward', 'R1.8');
@@ -318,7 +358,9 @@ export class VSwitch implements Device {
     }
     // R1.8: unicast to an unregistered MAC reaches no ordinary port.
     const copies = this.promiscuousCopies(null, frame, ctx, null, true) + this.learningFlood(null, frame, ctx);
-    if (copies === 0) this.dropAt(uplink, 'unknown-unicast-dst', ctx);
+    // The drop explains itself: a PVLAN port that refuses the frame's context (R3.11), copies the
+    // Learnswitch withheld (R4b.1), else nobody has the MAC (R1.8).
+    if (copies === 0) this.dropAt(uplink, this.pvlanDenied(frame, ctx) ?? (this.learnswitch !== null && this.withheldFromLeaf(frame, ctx) ? 'learnswitch-filtered' : 'unknown-unicast-dst'), ctx);
   }
 
   // ---- helpers ---------------------------------------------------------------------------
@@ -371,6 +413,8 @@ export class VSwitch implements Device {
       // for a destination known nowhere (R4a.6 [L]) — not for one registered here.
       // A full table no longer filters: the port gets every copy again (R4a.3).
       if (vp.filter !== null && vp.filter.size < DVFILTER_TABLE_SIZE && !isMulticastAt(frame, DST_OFFSET) && !vp.filter.hasAt(frame, DST_OFFSET) && (target !== null || this.filteredElsewhere(frame))) continue;
+      // R4b.1: a Learnswitch leaf gets a (unicast) copy only for a MAC learned behind it.
+      if (vp.learnswitch && this.learnswitch !== null && !this.learnswitchPasses(vp, frame, ctx, target)) continue;
       if (echoCheck && this.echoBlocked(frame)) continue;
       this.deliver(vp, frame, ctx, 'copy-promiscuous', 'R2.3');
       n++;
@@ -382,6 +426,50 @@ export class VSwitch implements Device {
   private filteredElsewhere(frame: Uint8Array): boolean {
     for (const vp of this.promiscuous) if (vp.filter !== null && vp.filter.hasAt(frame, DST_OFFSET)) return true;
     return false;
+  }
+
+  /**
+   * R4b.1: the Learnswitch learns, by VLAN, the sources of what comes in on the uplink — not our
+   * own frames coming back that R1.11 (b) keeps from promiscuous ports [L].
+   */
+  private learnFromUplink(uplink: Port, frame: Uint8Array, ctx: number): void {
+    if (isMulticastAt(frame, SRC_OFFSET) || this.echoBlocked(frame)) return;
+    if (this.learnswitch!.learn(ctx, frame, uplink, false)) this.fabric.trace(this, uplink, 'learn', ctx, 'R4b.1');
+  }
+
+  /** R4b.1: is the destination learned (in `ctx`) behind a Learnswitch leaf port? */
+  private learnedOnLeaf(frame: Uint8Array, ctx: number): boolean {
+    const e = this.learnswitch!.lookupDst(ctx, frame);
+    return e !== undefined && e.leaf;
+  }
+
+  /**
+   * R4b.1: does a leaf port get the promiscuous copy of this unicast? Only when its destination is
+   * learned behind it; one learned on another port — or registered on one here, `target` [L] — is
+   * filtered; one known nowhere is flooded, or dropped with unknownUnicast: drop.
+   */
+  private learnswitchPasses(vp: VPort, frame: Uint8Array, ctx: number, target: VPort | null): boolean {
+    if (target !== null) return false;
+    const e = this.learnswitch!.lookupDst(ctx, frame);
+    return e !== undefined ? e.port === vp.port : !this.learnswitch!.settings.dropUnknown;
+  }
+
+  /** R4b.1: did the Learnswitch keep this unicast (from the uplink) from a leaf port that would have had a copy? */
+  private withheldFromLeaf(frame: Uint8Array, ctx: number): boolean {
+    for (const vp of this.promiscuous) if (vp.learnswitch && admits(vp.policy.vlan, ctx) && !this.learnswitchPasses(vp, frame, ctx, null)) return true;
+    return false;
+  }
+
+  /** R3.11: why the destination, registered on a PVLAN port of `ctx`'s domain that refuses it, is out of reach; else null. */
+  private pvlanDenied(frame: Uint8Array, ctx: number): DropReason | null {
+    const hit = this.registered.getAt(frame, DST_OFFSET);
+    if (hit === undefined) return null;
+    if (!Array.isArray(hit)) return hit.policy.vlan.kind === 'pvlan' ? pvlanDenial(hit.policy.vlan, ctx) : null;
+    for (const vp of hit) {
+      const denied = vp.policy.vlan.kind === 'pvlan' ? pvlanDenial(vp.policy.vlan, ctx) : null;
+      if (denied !== null) return denied;
+    }
+    return null;
   }
 
   /** R4c.5: unknown unicast floods to ports with MAC learning and flooding on. */
@@ -419,7 +507,7 @@ export class VSwitch implements Device {
     const f = this.fabric;
     if (f.tracer !== null) {
       f.trace(this, vp.port, action, ctx, rule);
-      if (egressVid === 0 && ctx !== 0) f.trace(this, vp.port, 'untag', ctx, 'R3.3');
+      if (egressVid === 0 && ctx !== 0) f.trace(this, vp.port, 'untag', ctx, vp.policy.vlan.kind === 'pvlan' ? 'R3.11' : 'R3.3');
     }
     f.forward(vp.port, frame, egressVid);
   }
@@ -452,6 +540,11 @@ export class VSwitch implements Device {
   /** Teaming's choice (§5) among usable uplinks; `hold`: not those still in their up-delay (R5.6). */
   private pick(vp: VPort, frame: Uint8Array | undefined, probe: BeaconProbe | null, hold: boolean): Port | null {
     const p = vp.policy;
+    // R5.5 (vDS only, R5.1): a port LBT moved stays on its uplink while that is a usable active
+    // one; otherwise — and until LBT first moves it — it is placed as by port id (R5.2, R5.7).
+    if (vp.lbtUplink !== null && p.teaming === 'load-based' && this.kind === 'dvswitch') {
+      for (const name of p.active) if (this.uplinkByName.get(name) === vp.lbtUplink && this.usable(name, probe, hold)) return vp.lbtUplink;
+    }
     let n = 0;
     for (const name of p.active) if (this.usable(name, probe, hold)) n++;
     let chosen: Port | null = null;
@@ -488,6 +581,9 @@ export class VSwitch implements Device {
    */
   uplinksChanged(t: number): string[] {
     if (this.dirty) this.refresh();
+    // [L] R5.9, R9.9: beacon probing trusts a link that came back only once it hears the other
+    // uplinks' beacons — a physical port still listening or learning (STP) passes none of them.
+    if (this.beacon !== null) this.uplinks.forEach((u, i) => { if (this.wasAlive[i] === false && alive(u)) this.beacon!.distrust(u); });
     // The beacon verdict follows link states (R5.9: fewer than two live uplinks → link status only).
     this.beacon?.update();
     // R5.6 Net.TeamPolicyUpDelay: a link that came back is used only UP_DELAY_MS later; then
@@ -513,16 +609,48 @@ export class VSwitch implements Device {
       const after = this.selectUplink(vp);
       if (after === before || after === null) continue;
       moved.push(vp.port.id);
-      if (!vp.policy.notifySwitches || !vp.receives) continue;
-      const vid = vp.policy.vlan.kind === 'vst' ? vp.policy.vlan.vid : 0;
-      const frame = rarpFrame(vp.registeredMac);
-      for (let i = 0; i < RARPS_PER_MOVE; i++) {
-        this.fabric.schedule(t + i * 100, () => {
-          if (vp.selected === after && alive(after)) this.fabric.transmit(after, frame, vid, this.fabric.now);
-        });
-      }
+      this.announce(vp, after, t);
     }
     return moved;
+  }
+
+  /**
+   * R5.10: a port whose traffic now leaves on `uplink` announces its MAC with ~5 RARP broadcasts
+   * there, 100 ms apart, when notify switches is on — so physical switches re-learn it (R9.7).
+   */
+  private announce(vp: VPort, uplink: Port, t: number): void {
+    if (!vp.policy.notifySwitches || !vp.receives) return;
+    const vid = contextVid(vp.policy.vlan);
+    const frame = rarpFrame(vp.registeredMac);
+    for (let i = 0; i < RARPS_PER_MOVE; i++) {
+      this.fabric.schedule(t + i * 100, () => {
+        if (vp.selected === uplink && alive(uplink)) this.fabric.transmit(uplink, frame, vid, this.fabric.now);
+      });
+    }
+  }
+
+  /**
+   * The active uplinks of a port's team that teaming may use now (R5.7, R5.9; not those in their
+   * up-delay, R5.6) — where load-based teaming may move it (R5.5: never standby or unused).
+   */
+  usableActive(vp: VPort): Port[] {
+    const probe = vp.policy.detection === 'beacon' ? this.beacon : null;
+    const out: Port[] = [];
+    for (const name of vp.policy.active) if (this.usable(name, probe, true)) out.push(this.uplinkByName.get(name)!);
+    return out;
+  }
+
+  /** R5.5: LBT moves a port's traffic to `uplink` at time `t`, announcing it (R5.10). */
+  moveLoadBased(vp: VPort, uplink: Port, t: number): void {
+    vp.lbtUplink = uplink;
+    vp.selected = uplink;
+    this.announce(vp, uplink, t);
+  }
+
+  /** The teaming name of an uplink port (`vmnic0`; on a vDS `uplink1` …). */
+  uplinkName(uplink: Port): string | undefined {
+    for (const [name, u] of this.uplinkByName) if (u === uplink) return name;
+    return undefined;
   }
 
   /**
@@ -577,7 +705,7 @@ export class VSwitch implements Device {
     const f = this.fabric;
     if (f.tracer !== null) {
       f.trace(this, uplink, 'forward', ctx, 'R1.13');
-      if (ctx !== 0) f.trace(this, uplink, 'tag', ctx, 'R3.4');
+      if (ctx !== 0) f.trace(this, uplink, 'tag', ctx, src.policy.vlan.kind === 'pvlan' ? 'R3.11' : 'R3.4');
     }
     f.forward(uplink, frame, ctx);
   }
@@ -592,18 +720,32 @@ export class VSwitch implements Device {
   }
 
   /** Learned (§4c) and dvFilter (§4a) entries, and registered MACs, for `nestlab macs`. */
-  table(now: number): Array<{ mac: number; port: string; portgroup: string; type: 'registered' | 'learned' | 'dvfilter'; ageS?: number }> {
+  table(now: number): Array<{ mac: number; vlan?: number; port: string; portgroup: string; type: 'registered' | 'learned' | 'dvfilter' | 'learnswitch'; ageS?: number }> {
     if (this.dirty) this.refresh();
-    const out: Array<{ mac: number; port: string; portgroup: string; type: 'registered' | 'learned' | 'dvfilter'; ageS?: number }> = [];
+    const out: Array<{ mac: number; vlan?: number; port: string; portgroup: string; type: 'registered' | 'learned' | 'dvfilter' | 'learnswitch'; ageS?: number }> = [];
     for (const vp of this.vports) if (vp.registeredMac >= 0) out.push({ mac: vp.registeredMac, port: vp.port.peer?.id ?? vp.port.id, portgroup: vp.policy.portgroup, type: 'registered' });
     for (const [mac, e] of this.learned) out.push({ mac, port: e.vp.port.peer?.id ?? e.vp.port.id, portgroup: e.vp.policy.portgroup, type: 'learned', ageS: (now - e.t) / 1000 });
     for (const vp of this.vports) for (const mac of vp.filter?.keys() ?? []) out.push({ mac, port: vp.port.peer?.id ?? vp.port.id, portgroup: vp.policy.portgroup, type: 'dvfilter' });
+    // Learnswitch entries by VLAN, with their age; those past the aging time are gone (R4b.1).
+    const ls = this.learnswitch;
+    if (ls !== null) {
+      ls.age(now);
+      for (const e of ls.entries()) {
+        const vp = e.leaf ? this.byPort.get(e.port) : undefined;
+        out.push({ mac: e.mac, vlan: e.vlan, port: vp ? vp.port.peer?.id ?? vp.port.id : e.port.id, portgroup: vp?.policy.portgroup ?? '', type: 'learnswitch', ageS: Math.max(0, now - e.t) / 1000 });
+      }
+    }
     return out;
   }
 }
 
 /** The VLAN rule that sets a frame's context when it enters from a local port (§3). */
-const INGRESS_RULE: Record<VlanMode['kind'], string> = { none: 'R3.2', vst: 'R3.4', all: 'R3.6', trunk: 'R3.7' };
+const INGRESS_RULE: Record<VlanMode['kind'], string> = { none: 'R3.2', vst: 'R3.4', all: 'R3.6', trunk: 'R3.7', pvlan: 'R3.11' };
+
+/** The VLAN a port's own untagged frames carry in the switch: its VST id, its private VLAN id (R3.11), else 0. */
+export function contextVid(v: VlanMode): number {
+  return v.kind === 'vst' ? v.vid : v.kind === 'pvlan' ? v.secondary : 0;
+}
 
 export function admits(v: VlanMode, ctx: number): boolean {
   switch (v.kind) {
@@ -611,6 +753,7 @@ export function admits(v: VlanMode, ctx: number): boolean {
     case 'vst': return ctx === v.vid;
     case 'all': return true;
     case 'trunk': return v.allowed[ctx] === 1;
+    case 'pvlan': return v.accepts[ctx] === 1; // R3.11, pvlan.ts
   }
 }
 

@@ -3,7 +3,7 @@
 // spec/lab-file.md names is here with its meaning in `.meta({ description })`.
 import * as z from 'zod';
 import { EVC_MODES, GENERATIONS } from './cpu-names.js';
-import { parseDurationSeconds, parseFraction, parseMemoryMB, parseMHz } from './units.js';
+import { parseDurationSeconds, parseFraction, parseMbps, parseMemoryMB, parseMHz } from './units.js';
 
 export { EVC_MODES, GENERATIONS, type EvcMode, type Generation } from './cpu-names.js';
 
@@ -84,6 +84,14 @@ export const duration = unit(
   'duration: 300s, 5m, 1h or a bare number of seconds',
 );
 export const fraction = unit(parseFraction, /^\s*\d+(\.\d+)?\s*%\s*$/, 'a percentage such as 25% or 0.25', 1, 'percentage: 25% or 0.25');
+/** A network rate in Mb/s (bits: `800Mbps`, `1.5Gbps`, `800Mb/s`); 400 Gb/s is the fastest NIC speed. */
+export const bandwidth = unit(
+  parseMbps,
+  /^\s*\d+(\.\d+)?\s*([kKmMgG](bps|b\/s))?\s*$/,
+  'a network rate such as 800Mbps, 1.5Gbps, 800Mb/s or a number of Mb/s',
+  400_000,
+  'network rate: 800Mbps, 1.5Gbps, 800Mb/s or a bare number of Mb/s',
+);
 
 const policy = z.enum(['accept', 'reject'], { error: 'expected accept or reject' });
 const int = (min: number, max: number, what: string) =>
@@ -121,9 +129,18 @@ const vmkernel = z.strictObject({
   services: z.array(z.enum(['management', 'vmotion', 'provisioning', 'ft', 'vsan', 'replication', 'nfs'])).default([]),
 });
 
+/**
+ * `vlan: { pvlan: N }` on a standard vSwitch: private VLANs are vDS-only (R3.11). Accepted here so
+ * the resolver can refuse it with its own code (pvlan-needs-vds); it reads as this sentinel.
+ */
+export const PVLAN_ON_STANDARD_SWITCH = -1;
+
 const standardPortgroup = z.strictObject({
   name: portgroupName,
-  vlan: int(0, 4095, 'a VLAN id (0 none, 1–4094, 4095 trunk)').default(0)
+  vlan: z.union([
+    int(0, 4095, 'a VLAN id (0 none, 1–4094, 4095 trunk)'),
+    z.strictObject({ pvlan: int(1, 4094, 'a private VLAN id') }).transform(() => PVLAN_ON_STANDARD_SWITCH),
+  ], { error: 'expected a VLAN id (0 none, 1–4094, 4095 trunk)' }).default(0)
     .meta({ description: '0: untagged (EST), 1–4094: VST, 4095: all VLANs / trunk (VGT)' }),
   security: security.optional(),
   teaming: teaming.optional(),
@@ -137,10 +154,17 @@ const hostSwitch = z.strictObject({
   mtu: int(1280, 9000, 'an MTU').default(1500),
   security: security.optional().meta({ description: 'esxi: switch defaults promiscuous reject, macChanges accept, forgedTransmits accept' }),
   teaming: teaming.optional(),
-  portgroups: z.array(standardPortgroup).default([]).meta({ description: 'esxi only' }),
-  agingTime: duration.optional().meta({ description: 'kvm bridge only: MAC ageing, default 300s (R8.2)' }),
+  portgroups: z.array(standardPortgroup).default([])
+    .meta({ description: 'esxi; or an Open vSwitch bridge\'s libvirt-style port groups { name, vlan }: vlan 1–4094 makes the VM port an access port (OVS tag=), 0 a trunk' }),
+  type: z.enum(['linux-bridge', 'ovs'], { error: 'expected linux-bridge or ovs' }).optional()
+    .meta({ description: 'kvm only: a Linux bridge (default) or an Open vSwitch bridge (R8.5)' }),
+  bond: z.strictObject({
+    mode: z.enum(['active-backup', 'balance-slb', 'balance-tcp'], { error: 'expected active-backup, balance-slb or balance-tcp' }).optional()
+      .meta({ description: 'OVS bond_mode, default active-backup; balance-tcp needs LACP, which nestlab does not model' }),
+  }).optional().meta({ description: 'ovs only: the uplinks (two or more) form one bond port' }),
+  agingTime: duration.optional().meta({ description: 'kvm bridge only: MAC ageing, default 300s (R8.2); ovs: mac-aging-time, forced into 15–3600 s (R8.5)' }),
   vlanFiltering: z.boolean().optional().meta({ description: 'kvm bridge only, default false' }),
-  stp: z.boolean().optional().meta({ description: 'kvm bridge only, default false' }),
+  stp: z.boolean().optional().meta({ description: 'kvm bridge only, default false: true runs 802.1D spanning tree (priority 32768, hello 2s, forward delay 15s) and sends hello BPDUs on its designated ports (R8.4)' }),
 });
 
 // ---- CPU ----------------------------------------------------------------------------------
@@ -204,11 +228,35 @@ const switchPort = z.strictObject({
   allowed: vlanList.default('all').meta({ description: 'trunk: "all" or a list of VLANs and ranges' }),
   channel: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'expected a port-channel name such as po1' }).optional()
     .meta({ description: 'EtherChannel: ports of this switch with the same channel name (po1 …) form one logical port — what IP-hash teaming needs (R5.4)' }),
+  portfast: z.boolean().optional()
+    .meta({ description: 'STP (R9.9): an edge port — forwarding as soon as its link comes up, no 30 s of listening and learning; default false. What ports toward ESXi hosts should be' }),
+  bpduguard: z.boolean().optional()
+    .meta({ description: 'STP (R9.9, R1.14): a BPDU received on this port err-disables it (link down until `nestlab link up SWITCH/PORT`); default false' }),
+  speed: int(10, 400_000, 'a link speed in Mb/s').optional()
+    .meta({ description: 'the port\'s speed, Mb/s (default 10000); the link runs at the slower end\'s — and the STP port cost follows from it (802.1D-1998: 10M 100, 100M 19, 1G 4, 10G 2)' }),
+  stpCost: int(1, 200_000_000, 'an STP port cost').optional()
+    .meta({ description: 'spanning-tree cost of the port, instead of the one its link speed gives (R9.9)' }),
 });
+
+/** `stp:` of a physical switch (R9.9): true, or the bridge's settings (which imply enabled). */
+const switchStp = z.union([
+  z.boolean(),
+  z.strictObject({
+    enabled: z.boolean().optional().meta({ description: 'default true when the stp block is present' }),
+    priority: int(0, 61440, 'a bridge priority').refine((p) => p % 4096 === 0, { error: 'expected a bridge priority in steps of 4096 (0, 4096, … 32768, … 61440): the low 12 bits carry the VLAN (extended system id)' }).optional()
+      .meta({ description: 'bridge priority, default 32768; the lowest (priority, MAC) is the root' }),
+    forwardDelay: duration.refine((s) => s >= 4 && s <= 30, { error: 'expected a forward delay from 4s to 30s (802.1D)' }).optional()
+      .meta({ description: 'time in listening and again in learning before a port forwards, default 15s' }),
+    helloTime: duration.refine((s) => s >= 1 && s <= 10, { error: 'expected a hello time from 1s to 10s (802.1D)' }).optional()
+      .meta({ description: 'BPDU interval, default 2s' }),
+  }),
+], { error: 'expected true, false or { enabled, priority, forwardDelay, helloTime }' });
 
 const physicalSwitch = z.strictObject({
   name,
   agingTime: duration.default(300).meta({ description: 'MAC table ageing, default 300s; 0 disables ageing (R9.2)' }),
+  stp: switchStp.optional()
+    .meta({ description: 'spanning tree (802.1D, R9.9): absent or false — the switch runs none and floods BPDUs like other multicast; true or { priority, forwardDelay, helloTime } — it does' }),
   ports: z.record(z.string().regex(/^\S+$/, { error: 'a port name has no spaces' }), switchPort).default({})
     .meta({ description: 'port name → settings; the key "default" applies to ports created implicitly by connect:' }),
 });
@@ -255,12 +303,21 @@ const macLearning = z.strictObject({
 const dvVlan = z.union([
   int(0, 4094, 'a VLAN id'),
   z.strictObject({ trunk: z.array(z.union([int(0, 4094, 'a VLAN id'), z.string().regex(/^\d+(-\d+)?$/, { error: 'expected a VLAN range such as 0-4094' })])) }),
+  z.strictObject({ pvlan: int(1, 4094, 'a private VLAN id') })
+    .meta({ description: 'a private VLAN of the switch\'s pvlans map: a secondary id (isolated or community), or a primary id (promiscuous) (R3.11)' }),
   z.literal('none'),
-], { error: 'expected a VLAN id, { trunk: [\'0-4094\'] } or none' });
+], { error: 'expected a VLAN id, { trunk: [\'0-4094\'] }, { pvlan: id } or none' });
+
+/** A private VLAN map entry (vSphere VMwareDVSPvlanMapEntry, R3.11); 0 and 4095 are reserved. */
+const pvlanEntry = z.strictObject({
+  primary: int(1, 4094, 'a primary VLAN id'),
+  secondary: int(1, 4094, 'a secondary VLAN id'),
+  type: z.enum(['promiscuous', 'isolated', 'community'], { error: 'expected promiscuous, isolated or community' }),
+});
 
 const dvPortgroup = z.strictObject({
   name: portgroupName,
-  vlan: dvVlan.optional().meta({ description: 'none (default), a VLAN id, or { trunk: [ranges] }' }),
+  vlan: dvVlan.optional().meta({ description: 'none (default), a VLAN id, { trunk: [ranges] }, or { pvlan: id } (a private VLAN of the switch, R3.11)' }),
   binding: z.enum(['static', 'ephemeral']).default('static'),
   ports: int(0, 8192, 'a port count').default(8),
   security: security.optional(),
@@ -276,6 +333,8 @@ const distributedSwitch = z.strictObject({
   security: security.optional().meta({ description: 'switch defaults: reject, reject, reject (R6.6)' }),
   teaming: teaming.optional(),
   portgroups: z.array(dvPortgroup).default([]),
+  pvlans: z.array(pvlanEntry).optional()
+    .meta({ description: 'the private VLAN map (R3.11): { primary, secondary, type: isolated|community }; each primary\'s promiscuous entry (secondary = primary) is implicit; one isolated secondary per primary' }),
 });
 
 const allocation = z.strictObject({
@@ -339,12 +398,23 @@ const vmNic = z.strictObject({
   vlan: int(1, 4094, 'a VLAN id').optional().meta({ description: 'the guest tags its frames (VGT)' }),
   promiscuous: z.boolean().default(false).meta({ description: 'the guest asks for promiscuous mode' }),
   connected: z.boolean().default(true),
-  macLearn: z.boolean().default(false).meta({ description: 'the ESXi MAC Learning dvFilter on this vNIC (spec §4a)' }),
+  macLearn: z.union([z.boolean(), z.enum(['dvfilter', 'learnswitch'])], { error: 'expected true (the dvFilter), dvfilter, learnswitch or false' }).default(false)
+    .meta({ description: 'MAC learning on the outer switch for this vNIC: true or dvfilter: the 2014 ESXi MAC Learning dvFilter (spec §4a); learnswitch: the 2017 ESXi Learnswitch fling, distributed port groups only (R4b.1)' }),
   multicast: z.array(z.string().refine(
     (s) => (IPV4_RE.test(s) && Number(s.split('.')[0]) >= 224 && Number(s.split('.')[0]) <= 239) || (MAC_RE.test(s) && (parseInt(s.slice(0, 2), 16) & 1) === 1 && s.toLowerCase() !== 'ff:ff:ff:ff:ff:ff'),
     { error: 'expected an IPv4 multicast group (224.0.0.0/4) such as 239.1.1.1, or a multicast MAC such as 01:00:5e:01:01:01' },
   )).default([]).meta({ description: 'multicast groups the guest joins: IPv4 groups (mapped to 01:00:5e + low 23 bits, RFC 1112) or multicast MACs; the vNIC\'s mcastFilter (R1.7, R1.9)' }),
 });
+
+/** A VM's network load: one rate both ways (full duplex), or each direction; → { tx, rx } Mb/s. */
+const networkRate = z.union([
+  bandwidth,
+  z.strictObject({
+    tx: bandwidth.optional().meta({ description: 'Mb/s the VM sends (default 0)' }),
+    rx: bandwidth.optional().meta({ description: 'Mb/s the VM receives (default 0)' }),
+  }),
+], { error: 'expected a network rate such as 800Mbps (each way), or { tx: 800Mbps, rx: 200Mbps }' })
+  .transform((v) => (typeof v === 'number' ? { tx: v, rx: v } : { tx: v.tx ?? 0, rx: v.rx ?? 0 }));
 
 const workload = z.union([
   z.enum(['idle', 'light', 'busy']),
@@ -352,8 +422,10 @@ const workload = z.union([
     cpu: fraction.optional(),
     activeMemory: fraction.optional(),
     dirtyRate: mhz.optional().meta({ description: 'MB/s of memory dirtied (vMotion pre-copy)' }),
+    network: networkRate.optional()
+      .meta({ description: 'what the VM sends and receives over the physical network, Mb/s: one rate (each way) or { tx, rx }; split evenly over its connected NICs; default 0. Uplink load for load-based teaming (R5.5)' }),
   }),
-], { error: 'expected idle, light, busy or { cpu, activeMemory, dirtyRate }' });
+], { error: 'expected idle, light, busy or { cpu, activeMemory, dirtyRate, network }' });
 
 const disk = z.strictObject({
   datastore: name,
@@ -405,6 +477,13 @@ const settings = z.strictObject({
     .meta({ description: 'R1.12 [L]: with several active uplinks a port takes broadcast only from its own uplink' }),
   macLearningBypassesForged: z.boolean().default(true)
     .meta({ description: 'R4c.8 [L]: a MAC learned by vDS MAC learning passes the forged-transmits check' }),
+  blockGuestBPDU: z.boolean().default(false)
+    .meta({ description: 'ESXi Net.BlockGuestBPDU (R1.14): vSwitches drop BPDUs that VMs send, so a bridging guest cannot trip BPDU guard upstream; default false, as on ESXi' }),
+  learnswitch: z.strictObject({
+    agingTime: duration.default(300).meta({ description: 'learned entries unused this long are forgotten; default 5m (R4b.1)' }),
+    unknownUnicast: z.enum(['flood', 'drop'], { error: 'expected flood or drop' }).default('flood')
+      .meta({ description: 'a unicast to a MAC learned nowhere: flooded to Learnswitch ports (default) or dropped (R4b.1)' }),
+  }).optional().meta({ description: 'the ESXi Learnswitch fling on every host (VM NICs with macLearn: learnswitch, R4b.1)' }),
   idleMemoryTax: fraction.default(0.75),
   shareForceSalting: int(0, 2, 'Mem.ShareForceSalting').default(2),
 });

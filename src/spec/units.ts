@@ -1,5 +1,5 @@
 // Units of the lab file (spec/lab-file.md "Units"): memory in MB with GB = 1024 MB (the vSphere
-// convention), CPU in MHz, durations in seconds, percentages as fractions.
+// convention), CPU in MHz, durations in seconds, percentages as fractions, network rates in Mb/s.
 
 const MEMORY_RE = /^\s*(\d+(?:\.\d+)?)\s*(KB|KiB|MB|MiB|GB|GiB|TB|TiB)?\s*$/i;
 const MEMORY_FACTOR: Record<string, number> = {
@@ -53,6 +53,21 @@ export function parseFraction(value: string | number): number | undefined {
     f = Number(m[1]) / 100;
   }
   return Number.isFinite(f) && f >= 0 && f <= 1 ? f : undefined;
+}
+
+const BANDWIDTH_RE = /^\s*(\d+(?:\.\d+)?)\s*(?:([kKmMgG])(?:bps|b\/s))?\s*$/;
+const BANDWIDTH_FACTOR: Record<string, number> = { k: 0.001, m: 1, g: 1000 };
+
+/**
+ * A network rate: `800Mbps`, `1.5Gbps`, `800Mb/s`, `500kbps` or a bare number of Mb/s → Mb/s.
+ * Bits only: a capital B (`MBps`, bytes) is refused rather than silently read as bits.
+ */
+export function parseMbps(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
+  const m = BANDWIDTH_RE.exec(value);
+  if (!m) return undefined;
+  const mbps = Number(m[1]) * BANDWIDTH_FACTOR[(m[2] ?? 'm').toLowerCase()]!;
+  return Number.isFinite(mbps) ? mbps : undefined;
 }
 
 /** Human form of a memory size in MB: `512 MB`, `6 GB`, `1.5 TB`. */
