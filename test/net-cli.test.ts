@@ -228,3 +228,32 @@ test('ping and trace name unknown endpoints as invalid input (exit 1)', () => {
   assert.equal(r.json().code, 'unknown-endpoint');
   assert.equal(nestlab(['ping', 'vm1', '10.0.0.1', '--count', '0', ...s]).code, 2);
 });
+
+test('examples/campus.yaml from the CLI: STP blocks one inter-switch link (R9.9), isolated PVLAN ports never meet (R3.11), the OVS access port reaches the office VLAN (R8.5), load-based teaming moves a backup server after 30 s (R5.5), BPDU guard shuts the uplink a bridging guest sends BPDUs to (R1.14)', () => {
+  const v = nestlab(['validate', example('campus.yaml'), '--json']);
+  assert.equal(v.code, 0);
+  assert.deepEqual(v.json().warnings, [], 'the example validates without warnings');
+  const { s } = upLab(example('campus.yaml'));
+  const access = nestlab(['show', 'access', ...s]).json();
+  const stp = (p: string) => (access.ports as Array<{ name: string; stp: { role: string; state: string } }>).find((x) => x.name === p)!.stp;
+  assert.deepEqual([stp('p23').role, stp('p24').state, stp('p1').role], ['root', 'blocking', 'edge']);
+  assert.equal(nestlab(['ping', 'web1', 'web2', '--count', '1', ...s]).code, 3);
+  const tr = nestlab(['trace', 'web1', 'web2', ...s]).json() as { frames: Array<{ hops: Array<{ action: string; reason: string | null; rule: string }> }> };
+  assert.ok(tr.frames.flatMap((f) => f.hops).some((h) => h.action === 'drop' && h.reason === 'stp-blocking' && h.rule === 'R9.9'), 'the broadcast dies at the blocking port, not in a loop');
+  for (const [a, b] of [['web1', 'gw'], ['app1', 'app2'], ['laptop', 'k1']]) assert.equal(nestlab(['ping', a!, b!, '--count', '1', ...s]).code, 0, `${a} → ${b}`);
+  nestlab(['advance', '30s', ...s]);
+  const moves = nestlab(['events', '--type', 'teaming.lbt-move', ...s]).json().events as Array<{ message: string }>;
+  assert.equal(moves.length, 1);
+  assert.match(moves[0]!.message, /^backup1\/nic0 moved from uplink2 \(vmnic1\) to uplink1 \(vmnic0\) on dvs@esx1: vmnic1 had been sending at 120% of 1000 Mb\/s/);
+  // A nested Linux bridge with STP on sends BPDUs through the vDS: BPDU guard shuts access/p1.
+  const dir = tempDir();
+  const bridging = join(dir, 'campus.yaml');
+  writeFileSync(bridging, readFileSync(example('campus.yaml'), 'utf8')
+    .replace('    nics: [{ network: Nested }]', '    nics: [{ network: Nested }, { network: Nested }]')
+    .replace("portgroups: [{ name: office, vlan: 10 }] }]", "portgroups: [{ name: office, vlan: 10 }] }, { name: br1, uplinks: [eth1], stp: true }]"));
+  assert.equal(nestlab(['up', bridging, ...s]).code, 0);
+  nestlab(['advance', '10s', ...s]);
+  const guard = nestlab(['events', '--type', 'stp.bpduguard', ...s]).json().events as Array<{ object: string }>;
+  assert.deepEqual(guard.map((e) => e.object), ['switchport:access/p1']);
+  assert.equal(nestlab(['ping', 'laptop', 'desk', '--count', '1', ...s]).code, 0, 'the team fails over to the other uplink');
+});

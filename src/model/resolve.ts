@@ -5,7 +5,7 @@
 import { resolveConflicts } from '../cluster/rules.js';
 import type { Finding, Path } from '../spec/diagnostics.js';
 import type { AllocationSpec, DvPortgroupSpec, EvcMode, HostSpec, HostSwitchSpec, LabSpec, NestedSpec, PhysicalSwitchSpec, SecuritySpec, SwitchPortSpec, TeamingSpec, VmSpec } from '../spec/schema.js';
-import { PVLAN_ON_STANDARD_SWITCH } from '../spec/schema.js';
+import { PVLAN_ON_STANDARD_SWITCH } from '../spec/sentinels.js';
 import { didYouMean } from '../spec/suggest.js';
 import { catalogIds, resolveCpu, supportsEvcMode, type Cpu } from './cpu.js';
 import {

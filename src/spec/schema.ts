@@ -3,6 +3,8 @@
 // spec/lab-file.md names is here with its meaning in `.meta({ description })`.
 import * as z from 'zod';
 import { EVC_MODES, GENERATIONS } from './cpu-names.js';
+import { PVLAN_ON_STANDARD_SWITCH } from './sentinels.js';
+import { LAG_ALGORITHMS } from './lacp-names.js';
 import { parseDurationSeconds, parseFraction, parseMbps, parseMemoryMB, parseMHz } from './units.js';
 
 export { EVC_MODES, GENERATIONS, type EvcMode, type Generation } from './cpu-names.js';
@@ -129,12 +131,6 @@ const vmkernel = z.strictObject({
   services: z.array(z.enum(['management', 'vmotion', 'provisioning', 'ft', 'vsan', 'replication', 'nfs'])).default([]),
 });
 
-/**
- * `vlan: { pvlan: N }` on a standard vSwitch: private VLANs are vDS-only (R3.11). Accepted here so
- * the resolver can refuse it with its own code (pvlan-needs-vds); it reads as this sentinel.
- */
-export const PVLAN_ON_STANDARD_SWITCH = -1;
-
 const standardPortgroup = z.strictObject({
   name: portgroupName,
   vlan: z.union([
@@ -165,6 +161,8 @@ const hostSwitch = z.strictObject({
   agingTime: duration.optional().meta({ description: 'kvm bridge only: MAC ageing, default 300s (R8.2); ovs: mac-aging-time, forced into 15–3600 s (R8.5)' }),
   vlanFiltering: z.boolean().optional().meta({ description: 'kvm bridge only, default false' }),
   stp: z.boolean().optional().meta({ description: 'kvm bridge only, default false: true runs 802.1D spanning tree (priority 32768, hello 2s, forward delay 15s) and sends hello BPDUs on its designated ports (R8.4)' }),
+  lags: z.array(z.unknown()).optional()
+    .meta({ description: 'not available: link aggregation groups (LACP) exist on distributed switches only (R6.5); accepted here so the resolver refuses it with lag-needs-vds' }),
 });
 
 // ---- CPU ----------------------------------------------------------------------------------
@@ -236,6 +234,10 @@ const switchPort = z.strictObject({
     .meta({ description: 'the port\'s speed, Mb/s (default 10000); the link runs at the slower end\'s — and the STP port cost follows from it (802.1D-1998: 10M 100, 100M 19, 1G 4, 10G 2)' }),
   stpCost: int(1, 200_000_000, 'an STP port cost').optional()
     .meta({ description: 'spanning-tree cost of the port, instead of the one its link speed gives (R9.9)' }),
+  channelMode: z.enum(['on', 'active', 'passive'], { error: 'expected on, active or passive' }).optional()
+    .meta({ description: 'with channel: Cisco channel-group N mode — on (default): a static EtherChannel (R5.4); active/passive: LACP negotiates which members bundle, and a member that cannot (no LACP partner, both ends passive, another partner) is suspended (R6.5)' }),
+  lacpRate: z.enum(['slow', 'fast'], { error: 'expected slow or fast' }).optional()
+    .meta({ description: 'LACP ports: Cisco lacp rate — slow (default, LACPDUs every 30 s, partner timed out after 90 s) or fast (1 s / 3 s)' }),
 });
 
 /** `stp:` of a physical switch (R9.9): true, or the bridge's settings (which imply enabled). */
@@ -325,11 +327,31 @@ const dvPortgroup = z.strictObject({
   macLearning: macLearning.optional(),
 });
 
+/** A link aggregation group of a vDS (VMwareDvsLacpGroupConfig, R6.5). */
+const lag = z.strictObject({
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9._-]*$/, { error: 'expected a LAG name such as lag1' }),
+  ports: int(2, 32, 'a number of LAG ports').default(2)
+    .meta({ description: 'LAG ports (uplinkNum), 2–32, default 2: at most this many vmnics per host' }),
+  mode: z.enum(['active', 'passive'], { error: 'expected active or passive' }).default('passive')
+    .meta({ description: 'LACP negotiating mode, default passive (as vSphere: "speak when spoken to"); active sends LACPDUs first' }),
+  loadBalancing: z.enum(LAG_ALGORITHMS, { error: `expected a vSphere LACP load-balancing mode: ${LAG_ALGORITHMS.join(', ')}` }).default('srcDestIpTcpUdpPortVlan')
+    .meta({ description: 'the fields hashed to pick a member per frame (VMwareDvsLacpLoadBalanceAlgorithm), default srcDestIpTcpUdpPortVlan' }),
+  timeout: z.enum(['slow', 'fast'], { error: 'expected slow or fast' }).default('slow')
+    .meta({ description: 'LACP timeout mode (vDS 7.0.0+ for fast): slow (default) LACPDUs every 30 s, fast every 1 s' }),
+});
+
 const distributedSwitch = z.strictObject({
   name,
   version: z.union([z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'expected a vDS version such as 6.6.0 or 8.0.0' }), z.number()]).default('8.0.0'),
   mtu: int(1280, 9000, 'an MTU').default(1500),
-  members: z.array(z.strictObject({ host: name, uplinks: z.array(z.string()).default([]) })).default([]),
+  members: z.array(z.strictObject({
+    host: name,
+    uplinks: z.array(z.string()).default([]),
+    lags: z.record(z.string(), z.array(z.string())).optional()
+      .meta({ description: 'LAG name → the host\'s vmnics assigned to its ports in order (lag1-0, lag1-1 …); a vmnic is a standalone uplink or a LAG port, not both (R6.5)' }),
+  })).default([]),
+  lags: z.array(lag).max(64, { error: 'a distributed switch has at most 64 LAGs' }).optional()
+    .meta({ description: 'link aggregation groups (enhanced LACP, vDS 5.5.0+, R6.5): { name, ports, mode, loadBalancing, timeout }; a port group uses one with teaming: { active: [lag1] }' }),
   security: security.optional().meta({ description: 'switch defaults: reject, reject, reject (R6.6)' }),
   teaming: teaming.optional(),
   portgroups: z.array(dvPortgroup).default([]),
