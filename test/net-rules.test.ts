@@ -60,6 +60,8 @@ test('R1.7: multicast from a VM goes to local ports in its VLAN that joined the 
 });
 
 // ---- R1.7 / R1.9 basic multicast filtering (the vNIC's mcastFilter) ----------------------------
+// IGMP/MLD snooping — a vDS 6.0+ in snooping mode (R1.7, R6.5), physical switches (R9.3), Linux
+// bridges (R8.3) — is pinned in test/net-igmp.test.ts.
 
 /** RFC 1112 §6.4: 01:00:5e + the low 23 bits of the IPv4 group. */
 function groupMac(group: string): number {
@@ -302,6 +304,9 @@ test('R3.10, R5.9: beacon probing does not cover guest VLAN tagging — a guest 
 // R3.11 (private VLANs on a vDS): test/net-pvlan.test.ts.
 // R4b.1 (the ESXi Learnswitch fling): test/net-learnswitch.test.ts.
 // R5.5 (load-based teaming, vDS only, R5.1): test/net-lbt.test.ts.
+// R6.5 LACP (with R5.4, R5.7, R5.10): vDS LAGs and LACP port channels on physical switches —
+// active/passive, LACP against a static channel, members on another switch, hashing over bundled
+// members, link down/up and Aggregate_Wait_Time — is pinned in test/net-lacp.test.ts.
 // R8.5 (Open vSwitch NORMAL learning per VLAN, mac-aging-time 15–3600 s, bonds, nested OVS under
 // ESXi with R8.6): test/net-ovs.test.ts.
 // R9.9 (with R8.4, R1.14, R5.9): spanning tree on physical switches and Linux bridges — root

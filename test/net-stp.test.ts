@@ -102,6 +102,32 @@ test('R9.9 (contrast): the same triangle without spanning tree loops a broadcast
   assert.equal(net.stp, undefined, 'no switch runs STP: no tree at all (labs without stp behave as before)');
 });
 
+/** Four switches, each cabled to the three others (a full mesh), a station on each. */
+const MESH = (stp: boolean) => `
+lab: mesh
+network:
+  switches:
+${['a', 'b', 'c', 'd'].map((n) => `    - { name: ${n}, ${stp ? `stp: ${n === 'a' ? '{ priority: 4096 }' : 'true'}, ` : ''}ports: { default: { mode: trunk }, p10: { mode: access } } }`).join('\n')}
+  stations:
+${['a', 'b', 'c', 'd'].map((n, i) => `    - { name: h${n}, nics: [{ name: eth0, mac: '02:00:00:00:01:0${i}', ip: 10.0.0.${i + 1}/24, connect: ${n}/p10 }] }`).join('\n')}
+  links: [[a/p1, b/p1], [a/p2, c/p1], [a/p3, d/p1], [b/p2, c/p2], [b/p3, d/p2], [c/p3, d/p3]]
+`;
+
+test('R9.9 (contrast): a broadcast storm — every switch floods into two looping links, so copies double at every turn — ends at the fabric\'s hop budget instead of hanging; with spanning tree each station gets one copy', () => {
+  const storm = lab(MESH(false)).net;
+  const w = watch(storm);
+  const t0 = performance.now();
+  send(storm, 'ha/eth0', eth(m('02:00:00:00:01:00'), BROADCAST_MAC));
+  assert.ok(performance.now() - t0 < 10_000, 'bounded work');
+  const looped = [...storm.ports.values()].reduce((s, p) => s + w.drop(p.id, 'ttl-exceeded'), 0);
+  assert.ok(looped > 0, 'the storm is cut and counted as ttl-exceeded (R8.4: no STP, no loop prevention)');
+  assert.ok(w.rx('hb/eth0') > 100, 'stations drown in copies meanwhile, as in a real storm');
+  const tree = lab(MESH(true)).net;
+  const wt = watch(tree);
+  send(tree, 'ha/eth0', eth(m('02:00:00:00:01:00'), BROADCAST_MAC));
+  assert.deepEqual(['hb', 'hc', 'hd'].map((h) => wt.rx(`${h}/eth0`)), [1, 1, 1]);
+});
+
 test('R9.9: port cost follows link speed (802.1D-1998 short costs): a slow direct link to the root blocks, the 10G way round forwards; stpCost overrides', () => {
   assert.deepEqual([10, 100, 1000, 10_000, 40_000].map(pathCost), [100, 19, 4, 2, 1]);
   // a–b at 100 Mb/s (cost 19) against b–c–a at 10 Gb/s (2 + 2).

@@ -1,4 +1,4 @@
-// The network: ping, trace, link down|up, capture start|stop|list, macs. The engine and the data
+// The network: ping, trace, link down|up, capture start|stop|list, macs, groups. The engine and the data
 // plane are loaded when a command runs (lazy.ts).
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
@@ -120,6 +120,27 @@ export function registerNetworkCommands(program: Command, context: (cmd: Command
       await withLab(ctx, ({ store, lab }) => {
         const r = macTable(store, lab, name);
         ctx.out.result(r, () => `${out.bold(r.switch)}\n${table(['mac', 'vlan', 'port', 'type', 'age'], r.entries.map((e) => [e.mac, e.vlan, e.port, e.type, e.ageSeconds === undefined ? undefined : `${e.ageSeconds}s`]))}`);
+      });
+    });
+
+  program
+    .command('groups')
+    .description('the multicast groups of a switch and the ports they go to: IGMP snooping tables with ages (vDS in snooping mode, physical switch, Linux bridge) or a vSwitch\'s registered multicast MACs')
+    .argument('<switch>')
+    .action(async (name: string, _o, cmd: Command) => {
+      const ctx = context(cmd);
+      const { groupTable } = await engine();
+      await withLab(ctx, ({ store, lab }) => {
+        const r = groupTable(store, lab, name);
+        ctx.out.result(r, () => {
+          const rows = r.groups.flatMap((g) => g.ports.map((p) => [g.group ?? g.mac, g.vlan, p.port, p.ageSeconds === undefined ? undefined : `${p.ageSeconds}s`, p.expiresSeconds === undefined ? undefined : `${p.expiresSeconds}s`, p.sources ? `${p.filter} ${p.sources.join(' ')}` : undefined]));
+          const lines = [`${out.bold(r.switch)}  ${r.mode === 'snooping' ? 'IGMP snooping' : r.mode === 'basic' ? 'basic multicast filtering (by MAC)' : 'no snooping: multicast floods'}`];
+          if (rows.length) lines.push(table([r.mode === 'basic' ? 'mac' : 'group', 'vlan', 'port', 'age', 'expires', 'sources'], rows));
+          else if (r.mode !== 'off') lines.push(out.dim('no groups'));
+          if (r.mrouters.length) lines.push(table(['mrouter port', 'vlan', 'type', 'age'], r.mrouters.map((m) => [m.port, m.vlan ?? 'all', m.type, m.ageSeconds === undefined ? undefined : `${m.ageSeconds}s`])));
+          if (r.queriers.length) lines.push(out.dim(`querier heard in VLAN ${r.queriers.map((q) => `${q.vlan} (${q.ageSeconds}s ago)`).join(', ')}`));
+          return lines.join('\n');
+        });
       });
     });
 }

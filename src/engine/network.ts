@@ -15,6 +15,8 @@ import { changeLink } from '../net/links.js';
 import { runNetwork, startPeriodic } from '../net/periodic.js';
 import { hasLoadBasedWork } from '../net/lbt.js';
 import { stpNeedsTime } from '../net/stp.js';
+import { lacpNeedsTime } from '../net/lacp.js';
+import { igmpNeedsTime, linkUp as igmpLinkUp } from '../net/igmp-host.js';
 import { COUNTER_SLOTS, DROP_BASE, DROP_REASONS, RX, TX } from '../net/reasons.js';
 import type { LabRow, Store } from '../store/store.js';
 import { storedInventory } from './apply.js';
@@ -28,22 +30,33 @@ export interface Session {
   state: NetState;
 }
 
+/**
+ * The lab's network as it stands: built from the stored lab and runtime, its saved state restored,
+ * its clock the lab's. Nothing runs yet; undefined when the stored lab no longer resolves.
+ */
+export function storedNetwork(store: Store, lab: LabRow, engine = new Engine(store, lab)): Omit<Session, 'engine'> | undefined {
+  const { inventory, errors } = storedInventory(store, lab);
+  if (errors.length) return undefined;
+  const net = buildNetwork(inventory, {
+    vm: (name) => {
+      const rt = engine.runtime<VmRuntime>(`vm:${name}`);
+      return { on: rt.power === 'on', host: rt.host };
+    },
+  });
+  const json = store.labState(lab.name, 'net');
+  const state = json ? (JSON.parse(json) as NetState) : emptyNetState();
+  restore(net, state);
+  net.fabric.now = lab.nowMs;
+  return { inventory, net, state };
+}
+
 /** Run `fn` on the lab's live network; time it consumes advances the lab's clock. */
 export function withNetwork<T>(store: Store, lab: LabRow, fn: (s: Session) => T): T {
   return store.transaction(() => {
     const engine = new Engine(store, lab);
-    const { inventory, errors } = storedInventory(store, lab);
-    if (errors.length) throw new OperationError('state-inconsistent', `the stored lab no longer resolves: ${errors[0]!.message}`);
-    const net = buildNetwork(inventory, {
-      vm: (name) => {
-        const rt = engine.runtime<VmRuntime>(`vm:${name}`);
-        return { on: rt.power === 'on', host: rt.host };
-      },
-    });
-    const json = store.labState(lab.name, 'net');
-    const state = json ? (JSON.parse(json) as NetState) : emptyNetState();
-    restore(net, state);
-    net.fabric.now = lab.nowMs;
+    const stored = storedNetwork(store, lab, engine);
+    if (stored === undefined) throw new OperationError('state-inconsistent', `the stored lab no longer resolves: ${storedInventory(store, lab).errors[0]!.message}`);
+    const { inventory, net, state } = stored;
     startPeriodic(net); // beacon probing (R5.9), if any switch uses it
     const writers = openCaptures(net, state.captures);
     try {
@@ -72,7 +85,10 @@ export function withNetwork<T>(store: Store, lab: LabRow, fn: (s: Session) => T)
 export function hasPeriodicNetworkWork(lab: LabRow, store?: Store): boolean {
   // R5.5: load-based teaming on a vDS with VMs that have a network rate evaluates every 30 s.
   // R9.9: spanning-tree transitions still to come, Linux bridges' hellos (stp.ts).
-  return lab.spec.includes('"detection":"beacon"') || hasLoadBasedWork(lab.spec) || stpNeedsTime(lab.spec, () => store?.labState(lab.name, 'net'));
+  // R6.5: LACP negotiations still to complete (lacp.ts).
+  return lab.spec.includes('"detection":"beacon"') || hasLoadBasedWork(lab.spec) || stpNeedsTime(lab.spec, () => store?.labState(lab.name, 'net'))
+    || lacpNeedsTime(lab.spec, () => store?.labState(lab.name, 'net'))
+    || igmpNeedsTime(lab.spec); // R1.7, R9.3: IGMP queriers (igmp-host.ts)
 }
 
 /** Move the lab's clock forward by `ms` with the network running: beacons, verdicts, failovers (R5.9, R5.10). */
@@ -143,6 +159,7 @@ export function setLink(store: Store, lab: LabRow, point: string, up: boolean): 
     // A guest whose link comes up announces itself with gratuitous ARP.
     const guest = net.interfaces.get(id);
     if (up && guest) guest.guest.announce(guest.iface);
+    if (up && guest) igmpLinkUp(net, guest.iface); // and reports its multicast groups (igmp-host.ts)
     const logged = net.events.length;
     net.fabric.runUntil(now + 1000);
     // Ports that went back to the uplink once its up-delay passed (R5.6) moved too.

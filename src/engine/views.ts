@@ -10,6 +10,7 @@ import type { NetState } from '../net/state.js';
 import { uplinkLoadView } from '../net/lbt.js';
 import { LIST_KINDS, type ListKind } from './list-kinds.js';
 import { spanningTreeView } from './stp-view.js';
+import { dvsLacp, hostLacp, switchLacp } from './lacp-view.js';
 import type { StpView } from '../net/stp.js';
 
 export { LIST_KINDS, type ListKind };
@@ -135,9 +136,13 @@ export function describeObject(store: Store, lab: LabRow, name: string): Record<
   if (row.kind === 'host') return describeHost(store, lab, row.id);
   // R9.9: a switch running spanning tree shows the root bridge and each port's role and state.
   const stp = row.kind === 'pswitch' && config.stp !== undefined ? spanningTreeView(store, lab, row.id) : undefined;
-  const ports = row.kind === 'pswitch' ? { ports: children.map((c) => ({ name: c.name, ...parse(c.config), ...(stp?.ports[c.id] ? { stp: stp.ports[c.id] } : {}), counters: counters(c.id) })) } : {};
+  // R6.5: LACP channels of a physical switch (each member's state), LAGs of a vDS on each member host.
+  const lacp = row.kind === 'pswitch' ? switchLacp(store, lab, row, children) : undefined;
+  const lags = row.kind === 'dvswitch' ? dvsLacp(store, lab, row) : undefined;
+  const ports = row.kind === 'pswitch' ? { ports: children.map((c) => ({ name: c.name, ...parse(c.config), ...(stp?.ports[c.id] ? { stp: stp.ports[c.id] } : {}), ...(lacp?.byPort.get(c.id) ? { lacp: lacp.byPort.get(c.id) } : {}), counters: counters(c.id) })) } : {};
   const tree = stp === undefined ? {} : { spanningTree: spanningTreeSummary(stp, new Set(children.map((c) => c.id))) };
-  return { ...base, parent: row.parent, ...config, ...runtime, ...tree, ...ports, children: children.map((c) => ({ id: c.id, kind: c.kind, name: c.name })) };
+  const lacpSection = lacp !== undefined ? { lacp: { channels: lacp.channels } } : lags !== undefined ? { lacp: lags } : {};
+  return { ...base, parent: row.parent, ...config, ...runtime, ...tree, ...lacpSection, ...ports, children: children.map((c) => ({ id: c.id, kind: c.kind, name: c.name })) };
 }
 
 /** A kvm host's bridge: a Linux bridge, or an Open vSwitch bridge when it has OVS settings (R8.5). */
@@ -164,6 +169,7 @@ function describeHost(store: Store, lab: LabRow, id: string): Record<string, unk
       vmkernel: store.children(lab.name, pg.id).map((k) => ({ name: k.name, ...parse(k.config) })),
     }));
   const running = store.objects(lab.name, 'vm').filter((v) => (parse(v.runtime) as VmRuntime).host === row.name);
+  const lacp = hostLacp(store, lab, row.name); // R6.5: its LAGs on the distributed switches it is a member of
   return {
     id: row.id, name: row.name, kind: 'host', state: (parse(row.runtime) as HostRuntime).state, ...config,
     nics: children.filter((c) => c.kind === 'nic').map((c) => {
@@ -175,6 +181,7 @@ function describeHost(store: Store, lab: LabRow, id: string): Record<string, unk
     vswitches: children.filter((c) => c.kind === 'vswitch').map((s) => ({ name: s.name, ...parse(s.config), portgroups: portgroups(s.id) })),
     bridges: children.filter((c) => c.kind === 'bridge').map((b) => ({ name: b.name, type: bridgeType(parse(b.config)), ...parse(b.config) })),
     vms: running.map((v) => ({ name: v.name, state: (parse(v.runtime) as VmRuntime).power })),
+    ...(lacp ? { lacp } : {}),
   };
 }
 

@@ -16,6 +16,8 @@ import {
 import { ovsAccessPortTagged, ovsAgingClamped } from './ovs-rules.js';
 import { learnswitchNeedsPromiscuous, pvlanIdAsVlan, pvlanUplinkMissingVlans } from './pvlan-rules.js';
 import { esxiPortNotPortfast } from './stp-rules.js';
+import { lacpChannelWithoutLag, lagNotOnLacpChannel, lagOnNestedHost, lagTeamingMigration, lagWithoutUplinks } from './lacp-rules.js';
+import { igmpSnoopingWithoutQuerier, multicastGroupsShareMac } from './igmp-rules.js';
 import type { LintRule } from './util.js';
 
 export type { LintRule } from './util.js';
@@ -54,6 +56,13 @@ export const LINT_RULES: readonly LintRule[] = Object.freeze([
   ovsAccessPortTagged,
   loadBasedNeedsVds,
   esxiPortNotPortfast,
+  multicastGroupsShareMac,
+  igmpSnoopingWithoutQuerier,
+  lagTeamingMigration,
+  lagNotOnLacpChannel,
+  lacpChannelWithoutLag,
+  lagOnNestedHost,
+  lagWithoutUplinks,
 ]);
 
 /** All rules' findings: by rule order, then inventory order within a rule. Deterministic. */

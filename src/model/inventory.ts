@@ -5,6 +5,7 @@
 import type { DrsRule } from '../cluster/rules.js';
 import type { Cpu } from './cpu.js';
 import type { EvcMode, Settings } from '../spec/schema.js';
+import type { LagAlgorithm } from '../spec/lacp-names.js';
 import type { Path } from '../spec/diagnostics.js';
 
 export type Id = string;
@@ -114,6 +115,8 @@ export interface Bridge extends Base {
   stp: boolean;
   /** present when the bridge is an Open vSwitch bridge (`type: ovs`, R8.5) */
   ovs?: OvsBridgeConfig;
+  /** multicast_snooping turned off (`multicastSnooping: false`); absent: on, the Linux default (igmp.ts) */
+  multicastSnooping?: false;
 }
 
 /** An Open vSwitch bridge's own settings (R8.5); its agingTimeS is mac-aging-time, already forced into 15–3600 s. */
@@ -130,12 +133,27 @@ export interface DvSwitch extends Base {
   kind: 'dvswitch';
   version: string;
   mtu: number;
-  members: Array<{ host: string; uplinks: string[] }>;
+  /** each host's standalone uplinks (uplink1 … in order) and, when it has any, its vmnics on LAG ports by LAG name (R6.5) */
+  members: Array<{ host: string; uplinks: string[]; lags?: Record<string, string[]> }>;
   security: Security;
   teaming: Teaming;
   portgroups: DvPortgroup[];
+  /** link aggregation groups (enhanced LACP, R6.5); absent when the switch has none */
+  lags?: DvLag[];
   /** the private VLAN map (R3.11), promiscuous entries included; absent when the switch has none */
   pvlans?: PvlanEntry[];
+  /** IGMP/MLD snooping (vDS 6.0.0+, R1.7, igmp-vds.ts); absent: basic multicast filtering */
+  multicastFiltering?: 'snooping';
+}
+
+/** A link aggregation group of a vDS (VMwareDvsLacpGroupConfig, R6.5): teaming names it like an uplink. */
+export interface DvLag {
+  name: string;
+  /** LAG ports (uplinkNum): at most this many vmnics per host */
+  ports: number;
+  mode: 'active' | 'passive';
+  loadBalancing: LagAlgorithm;
+  timeout: 'slow' | 'fast';
 }
 
 export type PvlanType = 'promiscuous' | 'isolated' | 'community';
@@ -193,6 +211,8 @@ export interface VmNic extends Base {
   learnswitch?: true;
   /** multicast MACs the guest registered (its vNIC's mcastFilter, R1.7/R1.9); IPv4 groups already mapped (RFC 1112) */
   multicast: string[];
+  /** the IPv4 groups of `multicast`, as written: what the guest reports with IGMP (igmp-host.ts); absent: none */
+  groups?: string[];
 }
 
 export interface Allocation {
@@ -259,6 +279,10 @@ export interface SwitchPort extends Base {
   allowed: VlanRanges;
   /** EtherChannel: ports of one switch with the same channel form one logical port (R5.4) */
   channel?: string;
+  /** LACP on the channel (channel-group N mode active|passive); absent: mode on, a static EtherChannel */
+  channelMode?: 'active' | 'passive';
+  /** `lacp rate fast`; absent: slow */
+  lacpRate?: 'fast';
   /** STP edge port: forwarding at once when its link comes up (R9.9); only when set */
   portfast?: boolean;
   /** a BPDU received err-disables the port (R9.9, R1.14); only when set */
@@ -267,6 +291,8 @@ export interface SwitchPort extends Base {
   speedMbps?: number;
   /** spanning-tree cost instead of the one the link speed gives (R9.9) */
   stpCost?: number;
+  /** IGMP snooping: a configured multicast-router port (igmp.ts); only when set */
+  mrouter?: true;
   /** declared under `ports:` (false: created by a `connect:`) */
   declared: boolean;
 }
@@ -277,6 +303,8 @@ export interface PhysicalSwitch extends Base {
   ports: Map<string, SwitchPort>;
   /** spanning tree (802.1D, R9.9), present when the switch runs it */
   stp?: StpConfig;
+  /** IGMP snooping (R9.3, igmp.ts); absent: off */
+  igmpSnooping?: true;
 }
 
 /** A bridge's spanning-tree settings (physical switches; Linux bridges with stp on use the defaults). */
@@ -294,11 +322,15 @@ export interface StationNic extends Base {
   gateway?: string;
   vlan?: number;
   connect: PortRef;
+  /** IPv4 multicast groups the station joins (igmp-host.ts); absent: none */
+  groups?: string[];
 }
 
 export interface Station extends Base {
   kind: 'station';
   router: boolean;
+  /** the IGMP querier of its links (igmp-host.ts); absent: not */
+  igmpQuerier?: true;
   nics: StationNic[];
 }
 

@@ -18,8 +18,10 @@ import {
 } from './inventory.js';
 import { MacAllocator } from './mac.js';
 import { resolveOvsBridge } from './ovs-resolve.js';
+import { dvsMulticastFiltering, nicGroups, portMrouter } from './igmp-resolve.js';
 import { nestedCpu } from './nesting.js';
 import { resolvePvlanMap, resolvePvlanVlan } from './pvlan-resolve.js';
+import { checkLagTeaming, resolveLags, resolveMemberLags } from './lacp-resolve.js';
 import { MAXIMA, maxVcpus } from './maxima.js';
 
 export interface ResolveContext {
@@ -145,13 +147,13 @@ class Resolver {
     this.unique(net.switches, ['network', 'switches'], 'physical switch');
     net.switches.forEach((sw, i) => {
       if (this.inv.pswitches.has(sw.name)) return;
-      const ps: PhysicalSwitch = { id: ids.pswitch(sw.name), kind: 'pswitch', name: sw.name, source: ['network', 'switches', i], agingTimeS: sw.agingTime, ports: new Map(), ...switchStp(sw.stp) };
+      const ps: PhysicalSwitch = { id: ids.pswitch(sw.name), kind: 'pswitch', name: sw.name, source: ['network', 'switches', i], agingTimeS: sw.agingTime, ports: new Map(), ...switchStp(sw.stp), ...(sw.igmpSnooping === true ? { igmpSnooping: true as const } : {}) };
       for (const [port, p] of Object.entries(sw.ports)) {
         if (port === 'default') continue;
         const allowed = this.vlanRanges(p.allowed, ['network', 'switches', i, 'ports', port, 'allowed'], 1);
         ps.ports.set(port, {
           id: ids.switchport(sw.name, port), kind: 'switchport', name: port, switch: sw.name, source: ['network', 'switches', i, 'ports', port],
-          mode: p.mode, vlan: p.vlan, native: p.native, allowed, ...(p.channel !== undefined ? { channel: p.channel } : {}), ...portStp(p), declared: true,
+          mode: p.mode, vlan: p.vlan, native: p.native, allowed, ...(p.channel !== undefined ? { channel: p.channel } : {}), ...portStp(p), ...portLacp(p), ...portMrouter(p), declared: true,
         });
       }
       this.inv.pswitches.set(sw.name, ps);
@@ -160,7 +162,7 @@ class Resolver {
       if (this.names.get(st.name)?.path[2] !== i) return;
       const used = new Set<string>();
       this.inv.stations.set(st.name, {
-        id: ids.station(st.name), kind: 'station', name: st.name, source: ['network', 'stations', i], router: st.router,
+        id: ids.station(st.name), kind: 'station', name: st.name, source: ['network', 'stations', i], router: st.router, ...(st.igmpQuerier === true ? { igmpQuerier: true as const } : {}),
         nics: st.nics.map((n, j) => {
           const name = n.name ?? `eth${j}`;
           const path = ['network', 'stations', i, 'nics', j];
@@ -171,7 +173,7 @@ class Resolver {
             id, kind: 'station-nic' as const, name, station: st.name, source: path,
             mac: n.mac ? n.mac.toLowerCase() : this.macs.assign(id, 'physical'),
             ...(n.ip ? { ip: n.ip } : {}), ...(n.gateway ? { gateway: n.gateway } : {}), ...(n.vlan !== undefined ? { vlan: n.vlan } : {}),
-            connect: this.portRef(n.connect),
+            connect: this.portRef(n.connect), ...(n.multicast?.length ? { groups: n.multicast } : {}),
           };
         }),
       });
@@ -183,11 +185,20 @@ class Resolver {
     for (const sw of this.inv.pswitches.values()) {
       const first = new Map<string, SwitchPort>();
       for (const p of sw.ports.values()) {
+        if (p.channel === undefined && p.channelMode !== undefined) {
+          this.error('not-applicable', `switch port ${sw.name}/${p.name} has channelMode ${p.channelMode} but no channel: LACP runs on a port channel`, p.declared ? [...p.source, 'channelMode'] : p.source,
+            'add channel: po1 (the same on every member), or drop channelMode');
+        }
         if (p.channel === undefined) continue;
         const f = first.get(p.channel);
         if (!f) {
           first.set(p.channel, p);
           continue;
+        }
+        // Cisco refuses a member whose protocol differs: mode on (static) and LACP do not mix in one channel (R6.5).
+        if ((f.channelMode === undefined) !== (p.channelMode === undefined)) {
+          this.error('channel-mode-mismatch', `switch port ${sw.name}/${p.name} is in channel ${p.channel} with ${f.name} but ${p.channelMode === undefined ? 'is a static member (mode on)' : `runs LACP (mode ${p.channelMode})`} while ${f.name} ${f.channelMode === undefined ? 'is static (mode on)' : `runs LACP (mode ${f.channelMode})`}`,
+            p.declared ? [...p.source, 'channelMode'] : p.source, `give every member of ${p.channel} the same kind of channelMode: on, or active/passive`);
         }
         const same = f.mode === p.mode && (p.mode === 'access' ? f.vlan === p.vlan : f.native === p.native && JSON.stringify(f.allowed) === JSON.stringify(p.allowed));
         if (!same) {
@@ -218,7 +229,7 @@ class Resolver {
         id: ids.switchport(sw.name, ref.port), kind: 'switchport', name: ref.port, switch: sw.name, source: path,
         mode: d?.mode ?? 'access', vlan: d?.vlan ?? 1, native: d?.native ?? 1,
         allowed: d ? this.vlanRanges(d.allowed, [...sw.source, 'ports', 'default', 'allowed'], 1) : [[1, 4094]],
-        ...(d?.channel !== undefined ? { channel: d.channel } : {}), ...(d ? portStp(d) : {}), declared: false,
+        ...(d?.channel !== undefined ? { channel: d.channel } : {}), ...(d ? { ...portStp(d), ...portLacp(d), ...portMrouter(d) } : {}), declared: false,
       };
       sw.ports.set(ref.port, port);
     }
@@ -324,10 +335,16 @@ class Resolver {
             [...swPath, 'portgroups', j, 'vlan'], 'put the port group on a distributedSwitches entry with a pvlans map, or give it a plain vlan id');
         }
       });
+      // R6.5: LACP link aggregation groups exist on distributed switches only.
+      if (sw.lags !== undefined) {
+        this.error('lag-needs-vds', `link aggregation groups (LACP) are a distributed switch feature; ${sw.name} of ${host.name} is ${host.hypervisor === 'esxi' ? 'a standard vSwitch' : 'a bridge'}`,
+          [...swPath, 'lags'], 'declare the LAG under distributedSwitches: [{ lags: [{ name: lag1, ports: 2 }], members: [{ host, lags: { lag1: [vmnic0, vmnic1] } }] }], or use a static EtherChannel with teaming: { policy: ip-hash }');
+      }
       if (host.vswitches.some((s) => s.name === sw.name) || host.bridges.some((b) => b.name === sw.name)) return;
       const uplinks = this.uplinks(host, sw.uplinks, [...swPath, 'uplinks'], ids[host.hypervisor === 'esxi' ? 'vswitch' : 'bridge'](host.name, sw.name));
       if (host.hypervisor === 'kvm') {
         if (sw.type === 'ovs') {
+          this.notApplicable(sw, swPath, ['multicastSnooping'], 'an Open vSwitch bridge (its mcast_snooping_enable is not modelled)');
           // R8.5: an Open vSwitch bridge (src/model/ovs-resolve.ts).
           const names = new Set(h.switches.map((x) => x.name));
           host.bridges.push(resolveOvsBridge(host, sw, swPath, uplinks, pgNames, names, (code, message, p, hint) => this.error(code, message, p, hint)));
@@ -338,10 +355,11 @@ class Resolver {
         if (sw.portgroups.length) this.error('not-applicable', 'port groups belong to ESXi vSwitches and Open vSwitch bridges (type: ovs); VM NICs on a Linux bridge attach to it by its name', [...swPath, 'portgroups']);
         host.bridges.push({
           id: ids.bridge(host.name, sw.name), kind: 'bridge', name: sw.name, source: swPath, host: host.name, uplinks, mtu: sw.mtu,
-          agingTimeS: sw.agingTime ?? 300, vlanFiltering: sw.vlanFiltering ?? false, stp: sw.stp ?? false,
+          agingTimeS: sw.agingTime ?? 300, vlanFiltering: sw.vlanFiltering ?? false, stp: sw.stp ?? false, ...(sw.multicastSnooping === false ? { multicastSnooping: false as const } : {}),
         });
         return;
       }
+      this.notApplicable(sw, swPath, ['multicastSnooping'], 'an ESXi vSwitch (standard switches filter multicast by MAC, R1.7; snooping is a distributed switch\'s multicastFiltering: snooping)');
       this.notApplicable(sw, swPath, ['agingTime', 'vlanFiltering', 'stp', 'type', 'bond'], 'an ESXi vSwitch (they apply to Linux bridges and Open vSwitch bridges on kvm hosts)');
       const security = withSecurity(VSS_SECURITY, sw.security);
       const teaming = this.teaming(defaultTeaming(uplinks), sw.teaming, uplinks, [...swPath, 'teaming']);
@@ -541,7 +559,7 @@ class Resolver {
         network: { kind: 'portgroup', id: '', host: host.name, name: n.network }, adapter: n.adapter,
         mac: n.mac ? n.mac.toLowerCase() : this.macs.assign(id, 'vnic'),
         ...(n.ip ? { ip: n.ip } : {}), ...(n.gateway ? { gateway: n.gateway } : {}), ...(n.vlan !== undefined ? { vlan: n.vlan } : {}),
-        promiscuous: n.promiscuous, connected: n.connected, macLearn: n.macLearn === true || n.macLearn === 'dvfilter', ...(n.macLearn === 'learnswitch' ? { learnswitch: true as const } : {}), multicast: n.multicast.map(multicastMac),
+        promiscuous: n.promiscuous, connected: n.connected, macLearn: n.macLearn === true || n.macLearn === 'dvfilter', ...(n.macLearn === 'learnswitch' ? { learnswitch: true as const } : {}), multicast: n.multicast.map(multicastMac), ...nicGroups(n.multicast),
       };
     });
     this.inv.vms.set(v.name, vm);
@@ -651,6 +669,7 @@ class Resolver {
       const path: Path = ['distributedSwitches', i];
       const version = typeof d.version === 'number' ? `${d.version.toFixed(1)}.0` : d.version;
       const members: DvSwitch['members'] = [];
+      const memberSpecs: Array<[Host, LabSpec['distributedSwitches'][number]['members'][number], number, string[]]> = [];
       let maxUplinks = 0;
       d.members.forEach((m, j) => {
         const host = this.inv.hosts.get(m.host);
@@ -668,14 +687,25 @@ class Resolver {
         }
         const uplinks = this.uplinks(host, m.uplinks, [...path, 'members', j, 'uplinks'], ids.dvswitch(d.name));
         maxUplinks = Math.max(maxUplinks, uplinks.length);
-        members.push({ host: m.host, uplinks });
+        memberSpecs.push([host, m, j, uplinks]);
       });
       // vDS teaming names dvUplinks: uplink1 … uplinkN map to each member's uplinks in order.
       const dvUplinks = Array.from({ length: Math.max(maxUplinks, 1) }, (_, k) => `uplink${k + 1}`);
+      // R6.5: LAGs (lacp-resolve.ts) — teaming names them like uplinks; a new LAG is unused.
+      const err = (code: string, message: string, p: Path, hint?: string) => this.error(code, message, p, hint);
+      const lags = resolveLags(d, version, dvUplinks, path, err);
+      for (const [host, m, j, uplinks] of memberSpecs) {
+        const at: Path = [...path, 'members', j];
+        const onLags = resolveMemberLags(host, m, lags, uplinks, at, err, (names, p) => this.uplinks(host, names, p, ids.dvswitch(d.name)));
+        members.push({ host: m.host, uplinks, ...(onLags ? { lags: onLags } : {}) });
+      }
+      const teamNames = [...dvUplinks, ...(lags ?? []).map((l) => l.name)];
       const security = withSecurity(VDS_SECURITY, d.security);
-      const teaming = this.teaming(defaultTeaming(dvUplinks), d.teaming, dvUplinks, [...path, 'teaming']);
+      const teaming = this.teaming({ ...defaultTeaming(dvUplinks), unused: (lags ?? []).map((l) => l.name) }, d.teaming, teamNames, [...path, 'teaming']);
+      if (d.teaming) checkLagTeaming(teaming, lags, [...path, 'teaming'], err);
       this.unique(d.portgroups, [...path, 'portgroups'], 'dv port group');
-      const dvs: DvSwitch = { id: ids.dvswitch(d.name), kind: 'dvswitch', name: d.name, source: path, version, mtu: d.mtu, members, security, teaming, portgroups: [] };
+      const dvs: DvSwitch = { id: ids.dvswitch(d.name), kind: 'dvswitch', name: d.name, source: path, version, mtu: d.mtu, members, security, teaming, portgroups: [], ...(lags ? { lags } : {}),
+        ...dvsMulticastFiltering(d.multicastFiltering, version, path, (code, message, p, hint) => this.error(code, message, p, hint)) };
       // R3.11: the private VLAN map, before the port groups that name its ids (pvlan-resolve.ts).
       const pvlans = resolvePvlanMap(d.pvlans, [...path, 'pvlans'], (code, message, p, hint) => this.error(code, message, p, hint));
       if (pvlans) dvs.pvlans = pvlans;
@@ -685,7 +715,7 @@ class Resolver {
         dvs.portgroups.push({
           id: ids.dvportgroup(d.name, pg.name), kind: 'dvportgroup', name: pg.name, source: pgPath, dvswitch: d.name,
           vlan: this.dvVlan(pg, pgPath, dvs), binding: pg.binding, ports: pg.ports,
-          security: withSecurity(security, pg.security), teaming: this.teaming(teaming, pg.teaming, dvUplinks, [...pgPath, 'teaming']),
+          security: withSecurity(security, pg.security), teaming: this.pgTeaming(teaming, pg.teaming, teamNames, lags, [...pgPath, 'teaming']),
           macLearning: {
             enabled: pg.macLearning?.enabled ?? false, allowUnicastFlooding: pg.macLearning?.allowUnicastFlooding ?? true,
             limit: pg.macLearning?.limit ?? 4096, limitPolicy: pg.macLearning?.limitPolicy ?? 'drop', agingTimeS: pg.macLearning?.agingTime ?? 300,
@@ -694,6 +724,13 @@ class Resolver {
       });
       this.inv.dvswitches.set(d.name, dvs);
     });
+  }
+
+  /** A dv port group's teaming over the switch's, with the LAG rules when it overrides them (R6.5). */
+  private pgTeaming(base: Teaming, spec: TeamingSpec | undefined, names: readonly string[], lags: DvSwitch['lags'], path: Path): Teaming {
+    const t = this.teaming(base, spec, names, path);
+    if (spec) checkLagTeaming(t, lags, path, (code, message, p, hint) => this.error(code, message, p, hint));
+    return t;
   }
 
   private dvVlan(pg: DvPortgroupSpec, path: Path, dvs: DvSwitch): DvVlan {
@@ -972,6 +1009,14 @@ function switchStp(spec: PhysicalSwitchSpec['stp']): { stp?: StpConfig } {
 }
 
 /** A switch port's STP and speed settings, only those set (R9.9). */
+/** LACP on a channel member (R6.5): channel-group N mode active|passive; mode on is today's static EtherChannel, stored as nothing. */
+function portLacp(p: SwitchPortSpec): Pick<SwitchPort, 'channelMode' | 'lacpRate'> {
+  return {
+    ...(p.channelMode === 'active' || p.channelMode === 'passive' ? { channelMode: p.channelMode } : {}),
+    ...(p.lacpRate === 'fast' && p.channelMode !== undefined && p.channelMode !== 'on' ? { lacpRate: 'fast' as const } : {}),
+  };
+}
+
 function portStp(p: SwitchPortSpec): Pick<SwitchPort, 'portfast' | 'bpduguard' | 'speedMbps' | 'stpCost'> {
   return {
     ...(p.portfast !== undefined ? { portfast: p.portfast } : {}), ...(p.bpduguard !== undefined ? { bpduguard: p.bpduguard } : {}),

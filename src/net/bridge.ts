@@ -8,6 +8,7 @@
 import { DST_OFFSET, SRC_OFFSET, isMulticastAt } from './codec/index.js';
 import type { Device, Fabric, Port } from './fabric.js';
 import { Fdb } from './fdb.js';
+import { SNOOP_DROP, SNOOP_FILTER, SNOOP_FLOOD, type SnoopingSwitch } from './igmp.js';
 import { isBpduAt, STP_DISCARDING, STP_FORWARDING, STP_LEARNING, type BpduSink } from './stp-bpdu.js';
 
 export class LinuxBridge implements Device {
@@ -16,6 +17,8 @@ export class LinuxBridge implements Device {
   readonly ports: Port[] = [];
   /** the spanning tree (stp.ts) when `stp: true`: BPDUs are its, ports have states (R8.4) */
   stp: BpduSink | null = null;
+  /** multicast_snooping (igmp.ts), in labs that speak IGMP; forwards by its tables only while a querier is heard */
+  igmp: SnoopingSwitch | null = null;
   /** each port's spanning-tree state, by index in `ports` */
   private readonly states: number[] = [];
   private readonly index = new Map<Port, number>();
@@ -69,12 +72,19 @@ export class LinuxBridge implements Device {
         return;
       }
     }
+    // R8.3: flood; with multicast snooping in force, IPv4 groups to their members and router ports.
+    const snoop = this.igmp !== null && isMulticastAt(frame, DST_OFFSET) ? this.igmp.classify(port, port, frame, table) : SNOOP_FLOOD;
+    if (snoop === SNOOP_DROP) return f.drop(port, 'malformed', vid, 'R8.3');
     const ports = this.ports;
+    let sent = 0;
     for (let i = 0; i < ports.length; i++) {
       const p = ports[i]!;
       if (p === port || (stp && this.states[i] !== STP_FORWARDING)) continue;
-      f.trace(this, p, 'flood', vid, 'R8.3');
+      if (snoop === SNOOP_FILTER && !this.igmp!.passes(p)) continue;
+      f.trace(this, p, snoop === SNOOP_FILTER ? 'forward' : 'flood', vid, 'R8.3');
       f.forward(p, frame, vid);
+      sent++;
     }
+    if (snoop === SNOOP_FILTER && sent === 0) f.drop(port, this.igmp!.noneReason(), vid, 'R8.3');
   }
 }

@@ -49,6 +49,13 @@ export function connect(a: Port, b: Port): void {
 
 /** Frames deeper than this in one synchronous walk are a layer-2 loop (no STP in the path). */
 const MAX_DEPTH = 256;
+/**
+ * Hops one frame may cause in one synchronous walk, copies included: a broadcast in a loop where
+ * switches flood to two ports or more doubles at every turn — a broadcast storm, which the depth
+ * guard alone would follow for 2^256 hops. A broadcast to every VM of a lab at configuration
+ * maxima is some 10^4 hops.
+ */
+const MAX_HOPS = 1_000_000;
 
 interface Scheduled {
   t: number;
@@ -61,6 +68,8 @@ export class Fabric {
   /** virtual time of the event being run, ms */
   now = 0;
   private depth = 0;
+  /** hops of the walk under way (reset when a walk starts at depth 0) */
+  private hops = 0;
   private seq = 0;
   private readonly queue: Scheduled[] = [];
   /** [0]: virtual time of the frame being handled, ms — when it reached the device now receiving it */
@@ -91,7 +100,8 @@ export class Fabric {
       this.drop(from, 'link-down', vid);
       return;
     }
-    if (this.depth >= MAX_DEPTH) {
+    if (this.depth === 0) this.hops = 0;
+    if (this.depth >= MAX_DEPTH || ++this.hops > MAX_HOPS) {
       this.drop(to, 'ttl-exceeded', vid);
       return;
     }

@@ -4,7 +4,7 @@
 // router role — IPv4 forwarding between its NICs. Replies leave after a small processing delay,
 // as events on the fabric's virtual-time scheduler.
 import {
-  ARP_REPLY, ARP_REQUEST, ETHERTYPE_ARP, ETHERTYPE_IPV4, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, IP_PROTO_ICMP,
+  ARP_REPLY, ARP_REQUEST, ETHERTYPE_ARP, ETHERTYPE_IPV4, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, IP_PROTO_ICMP, IP_PROTO_IGMP,
   arpReplyFrame, arpRequestFrame, buildEthernet, buildIpv4, frameDst, gratuitousArpFrame, icmpEchoFrame, isMulticastMac,
   parseArp, parseEthernet, parseIcmp, parseIpv4, sameSubnet,
 } from './codec/index.js';
@@ -53,6 +53,8 @@ export class Guest implements Device {
   private readonly byPort = new Map<Port, Interface>();
   /** echo replies received, for ping */
   onEchoReply: ((iface: Interface, reply: EchoReply) => void) | null = null;
+  /** IGMP messages (the IPv4 payload at frame[off..end)), in labs that speak IGMP (igmp-host.ts) */
+  onIgmp: ((iface: Interface, frame: Uint8Array, off: number, end: number, t: number) => void) | null = null;
 
   constructor(
     readonly id: string,
@@ -118,6 +120,7 @@ export class Guest implements Device {
     const ip = parseIpv4(frame, off);
     // A bad header checksum: the guest's stack discards the packet (RFC 1122 3.2.1.2).
     if (ip === null || !ip.checksumOk) return this.fabric.drop(iface.port, 'malformed', iface.vlan);
+    if (ip.protocol === IP_PROTO_IGMP && this.onIgmp !== null) return this.onIgmp(iface, frame, ip.payloadOffset, ip.payloadOffset + ip.payloadLength, t);
     const mine = this.interfaces.some((i) => i.ip?.ip === ip.dst);
     if (!mine) {
       if (this.router) this.forward(frame, off, t);

@@ -5,6 +5,7 @@
 // when looked up (R9.2, R8.2, R4c.7) — so a lab without any of these has no periodic work at all.
 import { BEACON_INTERVAL_MS, BEACON_MISS_LIMIT, type BeaconChange, type BeaconProbe } from './beacon.js';
 import { startLbt } from './lbt.js';
+import { startIgmp } from './igmp-host.js';
 import type { Network } from './topology.js';
 import { VSwitch } from './vswitch.js';
 
@@ -51,6 +52,10 @@ export function startPeriodic(net: Network): void {
   // R9.9, R8.4: spanning-tree transitions under way, topology-change ends, Linux bridges' hellos
   // (pending too: no fast-forward while any is).
   net.stp?.start();
+  // R6.5: LACP negotiations under way (Aggregate_Wait_Time after a link came up).
+  net.lacp?.start();
+  // R1.7, R9.3: queriers every 125 s; guests that just came up report their groups (igmp-host.ts).
+  startIgmp(net);
 }
 
 function report(net: Network, sw: VSwitch, t: number, change: BeaconChange & { moved: string[] }): void {

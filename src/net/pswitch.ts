@@ -8,6 +8,8 @@
 import { DST_OFFSET, SRC_OFFSET, isMulticastAt } from './codec/index.js';
 import { Port, type Device, type Fabric } from './fabric.js';
 import { Fdb } from './fdb.js';
+import { SNOOP_DROP, SNOOP_FILTER, SNOOP_FLOOD, type SnoopingSwitch } from './igmp.js';
+import { isSlowProtocolsAt } from './lacp-pdu.js';
 import { isBpduAt, STP_DISCARDING, STP_FORWARDING, STP_LEARNING, type BpduSink } from './stp-bpdu.js';
 
 export interface SwitchPortConfig {
@@ -33,6 +35,8 @@ interface Member {
   port: Port;
   config: SwitchPortConfig;
   logical: Logical;
+  /** LACP (R6.5, lacp.ts) lets it carry frames: always for a plain port or a static (mode on) channel */
+  bundled: boolean;
 }
 
 export class PhysicalSwitch implements Device {
@@ -46,6 +50,8 @@ export class PhysicalSwitch implements Device {
   private readonly channels = new Map<string, Logical>();
   /** the spanning tree (stp.ts) when the switch runs one: BPDUs are its (R9.9) */
   stp: BpduSink | null = null;
+  /** IGMP snooping (`igmpSnooping: true`, igmp.ts), or null: multicast floods like broadcast (R9.3) */
+  igmp: SnoopingSwitch | null = null;
 
   constructor(
     readonly id: string,
@@ -65,9 +71,15 @@ export class PhysicalSwitch implements Device {
       this.byLearnPort.set(own, logical);
       if (config.channel !== undefined) this.channels.set(config.channel, logical);
     }
-    const m: Member = { port, config, logical };
+    const m: Member = { port, config, logical, bundled: true };
     logical.members.push(m);
     this.members.set(port, m);
+  }
+
+  /** LACP's verdict on a channel member (R6.5, lacp.ts): bundled, or suspended — it carries nothing. */
+  setLacpBundled(port: Port, bundled: boolean): void {
+    const m = this.members.get(port);
+    if (m !== undefined) m.bundled = bundled;
   }
 
   /** A port channel's own port (`channel:SWITCH/NAME`), as MAC tables name it; for restoring them. */
@@ -95,6 +107,11 @@ export class PhysicalSwitch implements Device {
     // R9.9: a switch running STP consumes BPDUs (and BPDU guard acts on them); without STP they
     // are multicast like any other and flood (R9.3).
     if (this.stp !== null && isBpduAt(frame)) return this.stp.bpdu(port, frame, vid);
+    // LACPDUs are never forwarded (802.1D reserved address): an LACP port's LACP takes them
+    // (negotiation: lacp.ts), a static channel or plain port discards them.
+    if (frame[0] === 0x01 && isSlowProtocolsAt(frame)) return f.trace(this, port, 'deliver', vid, 'R6.5', 'lacpdu');
+    // R6.5: a suspended LACP member takes in nothing (Catalyst "(s)").
+    if (!m.bundled) return f.drop(port, 'lacp-suspended', vid);
     const ingress = m.logical;
     if (ingress.stp === STP_DISCARDING) return f.drop(port, 'stp-blocking', vid); // R9.9: blocking, listening
     let vlan: number;
@@ -123,15 +140,24 @@ export class PhysicalSwitch implements Device {
       }
     }
     // R9.3: unknown unicast, broadcast and multicast flood the VLAN, never back out the ingress
-    // port — nor into any member of the ingress channel; one copy per channel (R5.4).
+    // port — nor into any member of the ingress channel; one copy per channel (R5.4). With IGMP
+    // snooping, IPv4 group traffic goes to the group's members and the multicast-router ports only.
+    const snoop = this.igmp !== null && isMulticastAt(frame, DST_OFFSET) ? this.igmp.classify(ingress.port, port, frame, vlan) : SNOOP_FLOOD;
+    if (snoop === SNOOP_DROP) return f.drop(port, 'malformed', vlan);
+    let sent = 0;
     for (const l of this.logicals) {
       if (l === ingress || l.stp !== STP_FORWARDING) continue; // R9.9: nor into a port that is not forwarding
+      if (snoop === SNOOP_FILTER && !this.igmp!.passes(l.port)) continue;
       const member = pick(l, vlan, frame);
-      if (member !== null) this.send(member, frame, vlan, 'flood', 'R9.3');
+      if (member !== null) this.send(member, frame, vlan, snoop === SNOOP_FILTER ? 'forward' : 'flood', 'R9.3');
+      if (member !== null) sent++;
     }
+    if (snoop === SNOOP_FILTER && sent === 0) f.drop(port, this.igmp!.noneReason(), vlan);
   }
 
   private send(m: Member, frame: Uint8Array, vlan: number, action: 'forward' | 'flood', rule: string): void {
+    // R6.5: a channel none of whose members LACP bundled sends nothing (a down one: link-down).
+    if (!m.bundled && linkUp(m.port)) return this.fabric.drop(m.port, 'lacp-suspended', vlan);
     const c = m.config;
     const egress = c.mode === 'access' || vlan === c.native ? 0 : vlan; // R9.6: native untagged
     this.fabric.trace(this, m.port, action, vlan, rule);
@@ -150,8 +176,9 @@ function linkUp(p: Port): boolean {
 /**
  * The member a frame leaves a logical port by: the port itself, or — for a channel — one member
  * with link up that carries the VLAN, chosen by a hash of the frame (R5.4): XOR of the source and
- * destination IPv4 addresses, else of the MACs (Cisco's src-dst-ip / src-dst-mac). With every
- * member down, the first one (its link-down drop is counted). Allocation-free.
+ * destination IPv4 addresses, else of the MACs (Cisco's src-dst-ip / src-dst-mac) — among those
+ * LACP bundled (R6.5). With every member down or suspended, the first one (its drop is counted).
+ * Allocation-free.
  */
 function pick(l: Logical, vlan: number, frame: Uint8Array): Member | null {
   const ms = l.members;
@@ -161,11 +188,11 @@ function pick(l: Logical, vlan: number, frame: Uint8Array): Member | null {
   for (const m of ms) {
     if (!carries(m.config, vlan)) continue;
     first ??= m;
-    if (linkUp(m.port)) n++;
+    if (m.bundled && linkUp(m.port)) n++;
   }
   if (n === 0) return first;
   let k = channelHash(frame) % n;
-  for (const m of ms) if (carries(m.config, vlan) && linkUp(m.port) && k-- === 0) return m;
+  for (const m of ms) if (carries(m.config, vlan) && m.bundled && linkUp(m.port) && k-- === 0) return m;
   return first;
 }
 

@@ -42,6 +42,18 @@ export const DROP_REASONS = [
   ['bpdu-guard', 'R9.9'],
   // Net.BlockGuestBPDU (R1.14): a BPDU from a VM is dropped at its vSwitch port.
   ['guest-bpdu-blocked', 'R1.14'],
+  // LACP (R6.5): a vDS LAG member that LACP has not bundled takes in and sends nothing (802.1AX:
+  // not collecting), and a LAG with no bundled member carries nothing …
+  ['lacp-not-bundled', 'R6.5'],
+  // … and a physical switch's LACP channel member that could not bundle is suspended (Catalyst
+  // `port-channel standalone-disable`, the default: "(s)").
+  ['lacp-suspended', 'R6.5'],
+  // IGMP snooping (R9.3, igmp.ts): group traffic whose group has members only behind the port it
+  // came in on (and no multicast-router port elsewhere) …
+  ['no-group-member', 'R9.3'],
+  // … and what snooping sends to multicast routers only — reports, leaves, (Linux) traffic to a
+  // group nobody joined — with no multicast-router port to go to.
+  ['no-mrouter-port', 'R9.3'],
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number][0];

@@ -10,6 +10,8 @@ import type { Network } from './topology.js';
 import { restoreLearnswitch, snapshotLearnswitch, type LearnswitchState } from './learnswitch-state.js';
 import { restoreLbt, snapshotLbt, type LbtState } from './lbt.js';
 import type { StpSaved } from './stp.js';
+import type { LacpSaved } from './lacp.js';
+import { restoreIgmp, snapshotIgmp, type IgmpState } from './igmp-state.js';
 
 export interface NetState {
   fdb: Record<string, Array<[vlan: number, mac: number, port: string, t: number]>>;
@@ -32,6 +34,10 @@ export interface NetState {
   lbt?: LbtState;
   /** spanning tree (R9.9): port states and their timers, topology changes, Linux bridges' last hellos */
   stp?: StpSaved;
+  /** LACP (R6.5): each LAG or LACP channel member's state, and when a negotiating one bundles */
+  lacp?: LacpSaved;
+  /** IGMP snooping (igmp-state.ts): memberships, multicast-router ports, queriers heard, guests that reported, queriers' last rounds */
+  igmp?: IgmpState;
 }
 
 export const emptyNetState = (): NetState => ({ fdb: {}, learned: {}, filters: {}, arp: {}, macs: {}, down: [], counters: {}, captures: {} });
@@ -66,6 +72,9 @@ export function snapshot(net: Network, captures: Record<string, string>): NetSta
   const lbt = snapshotLbt(net);
   if (lbt !== undefined) s.lbt = lbt;
   if (net.stp !== undefined) s.stp = net.stp.snapshot(net.fabric.now);
+  if (net.lacp !== undefined) s.lacp = net.lacp.snapshot(net.fabric.now);
+  const igmp = snapshotIgmp(net);
+  if (igmp !== undefined) s.igmp = igmp;
   for (const [id, port] of net.ports) {
     if (!port.up) s.down.push(id);
     if (port.counters.some((c) => c !== 0)) s.counters[id] = [...port.counters];
@@ -137,6 +146,8 @@ export function restore(net: Network, s: NetState): void {
   restoreLearnswitch(net, s.learnswitch); // R4b.1: leaf entries land where their vNIC is now
   restoreLbt(net, s.lbt); // R5.5: LBT's choices, and which uplinks have been busy since when
   net.stp?.restore(s.stp); // R9.9: over the link states just restored
+  net.lacp?.restore(s.lacp); // R6.5: LAG members bundled, or still negotiating
+  restoreIgmp(net, s.igmp); // R1.7, R9.3: snooping tables, and who already reported
   for (const [id, values] of Object.entries(s.counters)) {
     const p = net.ports.get(id);
     if (p) values.forEach((v, i) => { if (i < p.counters.length) p.counters[i] = v; });

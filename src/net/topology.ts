@@ -13,9 +13,12 @@ import { MacTable } from './mactable.js';
 import { OvsBridge, type BondChange } from './ovs.js';
 import { PhysicalSwitch } from './pswitch.js';
 import { buildSpanningTree, type SpanningTree } from './stp.js';
+import { Lag } from './lag.js';
+import { buildLacp, type Lacp } from './lacp.js';
 import { VSwitch, type PortPolicy, type SwitchSettings, type VlanMode } from './vswitch.js';
 import type { DvPortgroup, DvSwitch, Host, Inventory, Portgroup, VlanRanges, VmNic } from '../model/inventory.js';
 import { pvlanMode } from './pvlan.js';
+import { attachIgmp } from './igmp-host.js';
 
 export interface Runtime {
   /** is the VM powered on, and where does it run now */
@@ -34,6 +37,8 @@ export interface Network {
   events: NetEvent[];
   /** spanning tree (stp.ts, R9.9), when a physical switch or Linux bridge runs it */
   stp?: SpanningTree;
+  /** LACP (lacp.ts, R6.5), when a vDS has LAGs or a physical switch LACP channels */
+  lacp?: Lacp;
 }
 
 export interface NetEvent {
@@ -154,6 +159,16 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
         switchOfUplink.set(nic.id, p);
         dev.addUplink(p, `uplink${i + 1}`, macToNumber(nic.mac));
       });
+      // R6.5: the host's vmnics on LAG ports; a LAG is one logical uplink for teaming (lag.ts).
+      for (const lag of d.lags ?? []) {
+        const members = (m.lags?.[lag.name] ?? []).map((u) => {
+          const nic = h.nics.find((n) => n.name === u)!;
+          const p = port(nic.id, dev, nic.speed);
+          switchOfUplink.set(nic.id, p);
+          return p;
+        });
+        dev.addLag(new Lag(lag.name, lag.loadBalancing, members));
+      }
       dev.onUpDelayMoves = failbackEvents(net);
       if (d.portgroups.some((pg) => pg.teaming.detection === 'beacon')) dev.enableBeacons(); // R5.9
       dvProxy.set(`${d.name}@${m.host}`, dev);
@@ -230,6 +245,11 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
   // Spanning tree over what is cabled, converged (R9.9, R8.4); state.ts restores where it was.
   const stp = buildSpanningTree(net, inv);
   if (stp !== undefined) net.stp = stp;
+  // LACP over what is cabled, converged (R6.5); state.ts restores negotiations under way.
+  const lacp = buildLacp(net, inv);
+  if (lacp !== undefined) net.lacp = lacp;
+  // IGMP snooping and the guests' IGMP, in labs where something listens to it (igmp-host.ts).
+  attachIgmp(net, inv);
   return net;
 }
 

@@ -11,6 +11,9 @@ import { BeaconProbe, isBeacon, type BeaconChange } from './beacon.js';
 import type { Fabric, Device, Port } from './fabric.js';
 import { MacTable } from './mactable.js';
 import type { Learnswitch } from './learnswitch.js';
+import type { Lag } from './lag.js';
+import { isSlowProtocolsAt } from './lacp-pdu.js';
+import type { VdsSnooping } from './igmp-vds.js';
 import { pvlanDenial, type PvlanMode } from './pvlan.js';
 import type { DropReason } from './reasons.js';
 import { isBpduAt } from './stp-bpdu.js';
@@ -118,6 +121,12 @@ export class VSwitch implements Device {
   readonly uplinks: Port[] = [];
   private readonly uplinkByName = new Map<string, Port>();
   private readonly uplinkMacs: number[] = [];
+  /** LACP link aggregation groups (R6.5, lag.ts): teaming names them like uplinks; their members are no standalone uplinks */
+  private readonly lags = new Map<string, Lag>();
+  /** the same, as an array: counted per broadcast without an iterator (R1.12) */
+  private readonly lagArray: Lag[] = [];
+  /** each LAG member port's LAG */
+  private readonly lagOfPort = new Map<Port, Lag>();
   /** beacon probing (R5.9), when a port group of this switch uses it */
   beacon: BeaconProbe | null = null;
   private readonly byPort = new Map<Port, VPort>();
@@ -128,6 +137,8 @@ export class VSwitch implements Device {
   readonly learned = new MacTable<Learned>();
   /** the ESXi Learnswitch fling on this vDS proxy switch (R4b.1, learnswitch.ts), or null */
   learnswitch: Learnswitch | null = null;
+  /** IGMP snooping (`multicastFiltering: snooping`, vDS 6.0.0+, R1.7, igmp-vds.ts), or null: basic multicast filtering */
+  snooping: VdsSnooping | null = null;
   /** sources recently sent out of an uplink by local ports, and when (R1.11 b) */
   private readonly sentOut = new MacTable<{ t: number }>();
   private dirty = true;
@@ -152,6 +163,18 @@ export class VSwitch implements Device {
     this.uplinks.push(port);
     this.uplinkByName.set(name, port);
     this.uplinkMacs.push(mac);
+  }
+
+  /** A LAG with its member ports (R6.5): one logical uplink for teaming, by the LAG's name. */
+  addLag(lag: Lag): void {
+    this.lags.set(lag.name, lag);
+    this.lagArray.push(lag);
+    for (const m of lag.members) this.lagOfPort.set(m, lag);
+  }
+
+  /** The LAG a port is a member of, if any. */
+  lagOf(port: Port): Lag | undefined {
+    return this.lagOfPort.get(port);
   }
 
   /** Start beacon probing on every uplink (R5.9); call once all uplinks are added. */
@@ -210,7 +233,12 @@ export class VSwitch implements Device {
     else if (this.beacon !== null && isBeacon(frame) && this.beacon.hear(port, frame, vid)) {
       // R5.9: our own beacon back through the physical network — the teaming layer takes it.
       if (this.fabric.tracer !== null) this.fabric.trace(this, port, 'ingress', vid, 'R5.9', 'beacon');
-    } else this.fromUplink(port, frame, vid);
+    } else if (frame[0] === 0x01 && isSlowProtocolsAt(frame)) {
+      // LACPDUs (and other slow protocols) are the host's, never the VMs' (802.1D reserved address):
+      // a LAG's LACP takes them (negotiation: lacp.ts); on another uplink they end here [L].
+      if (this.fabric.tracer !== null) this.fabric.trace(this, port, 'deliver', vid, 'R6.5', 'lacpdu');
+    } else if (this.lagOfPort.size !== 0 && !this.collects(port)) this.dropAt(port, 'lacp-not-bundled', vid); // R6.5: 802.1AX not collecting
+    else this.fromUplink(port, frame, vid);
   }
 
   // ---- a frame from a VM, VMkernel port or nested hypervisor ---------------------------------
@@ -311,7 +339,9 @@ export class VSwitch implements Device {
       for (const vp of this.vports) if (vp !== src && admits(vp.policy.vlan, ctx) && vp.receives) this.deliver(vp, frame, ctx, 'flood', 'R1.6');
     } else {
       // R1.7 (basic multicast filtering): local ports in the VLAN whose guest registered the
-      // group MAC, plus promiscuous ports. No IGMP snooping: by MAC only.
+      // group MAC, plus promiscuous ports: by MAC only. A vDS in snooping mode learns from the
+      // IGMP its VMs send and goes by group address (igmp-vds.ts).
+      if (this.snooping !== null && !this.snooping.fromLocal(src.port, frame, ctx)) return this.dropAt(src.port, 'malformed', ctx);
       for (const vp of this.vports) if (vp !== src && admits(vp.policy.vlan, ctx) && vp.receives) this.multicastTo(vp, frame, ctx, 'R1.7');
     }
     this.toUplink(src, frame, ctx);
@@ -332,12 +362,13 @@ export class VSwitch implements Device {
       if (this.learnswitch !== null) this.learnFromUplink(uplink, frame, ctx);
       const several = this.activeUplinkCount() > 1;
       const broadcast = isBroadcastAt(frame, DST_OFFSET);
+      if (!broadcast && this.snooping !== null && !this.snooping.fromUplink(uplink, frame, ctx)) return this.dropAt(uplink, 'malformed', ctx);
       for (const vp of this.vports) {
         if (!admits(vp.policy.vlan, ctx) || !vp.receives) continue;
         // R1.12 [L]: with several active uplinks a port takes broadcast only from its own. An
         // IP-hash port has no own uplink (R5.4: per packet, behind an EtherChannel that sends a
         // broadcast into one member only), so it takes broadcast from any.
-        if (several && this.settings.duplicateSuppression && vp.policy.teaming !== 'ip-hash' && this.selectUplink(vp, frame) !== uplink) continue;
+        if (several && this.settings.duplicateSuppression && vp.policy.teaming !== 'ip-hash' && !this.teamedOn(vp, frame, uplink)) continue;
         if (vp.policy.promiscuous && vp.guestPromisc && this.echoBlocked(frame)) continue;
         if (broadcast) this.deliver(vp, frame, ctx, 'flood', 'R1.9');
         else this.multicastTo(vp, frame, ctx, 'R1.9'); // multicast: subject to mcastFilter
@@ -367,11 +398,13 @@ export class VSwitch implements Device {
 
   /**
    * A multicast (not broadcast) frame for a local port (R1.7 / R1.9): delivered when the vNIC's
-   * mcastFilter has the group MAC (so also the other IP groups sharing it), or as a promiscuous
-   * copy (R2.3); else the port does not get it (like flood, nothing is recorded for it).
+   * mcastFilter has the group MAC (so also the other IP groups sharing it) — in snooping mode,
+   * when the port joined the group (igmp-vds.ts) — or as a promiscuous copy (R2.3); else the
+   * port does not get it (like flood, nothing is recorded for it).
    */
   private multicastTo(vp: VPort, frame: Uint8Array, ctx: number, rule: 'R1.7' | 'R1.9'): void {
-    if (vp.wantsGroup(frame)) this.deliver(vp, frame, ctx, 'flood', rule);
+    const s = this.snooping;
+    if (s === null ? vp.wantsGroup(frame) : s.wants(vp, frame)) this.deliver(vp, frame, ctx, s !== null && s.byGroup ? 'forward' : 'flood', rule);
     else if (vp.policy.promiscuous && vp.guestPromisc) this.deliver(vp, frame, ctx, 'copy-promiscuous', 'R2.3');
   }
 
@@ -515,7 +548,33 @@ export class VSwitch implements Device {
   private activeUplinkCount(): number {
     let n = 0;
     for (const u of this.uplinks) if (alive(u)) n++;
+    for (let i = 0; i < this.lagArray.length; i++) if (this.lagArray[i]!.usable) n++; // a LAG is one logical uplink (R6.5)
     return n;
+  }
+
+  /**
+   * R1.12: is `uplink` the port's own — its teaming choice, or any member of the LAG it uses (the
+   * port channel sends a broadcast into one member only, R6.5)?
+   */
+  private teamedOn(vp: VPort, frame: Uint8Array, uplink: Port): boolean {
+    const chosen = this.selectUplink(vp, frame);
+    if (chosen === uplink) return true;
+    if (this.lagOfPort.size === 0 || chosen === null) return false;
+    const lag = this.lagOfPort.get(uplink);
+    return lag !== undefined && this.lagOfPort.get(chosen) === lag;
+  }
+
+  /** Does the port's team have a LAG, active or standby (R6.5)? */
+  private teamsLag(p: PortPolicy): boolean {
+    for (const name of p.active) if (this.lags.has(name)) return true;
+    for (const name of p.standby) if (this.lags.has(name)) return true;
+    return false;
+  }
+
+  /** R6.5: does a LAG member take in what arrives on it (LACP bundled it)? Standalone uplinks: yes. */
+  private collects(port: Port): boolean {
+    const lag = this.lagOfPort.get(port);
+    return lag === undefined || lag.collects(port);
   }
 
   /**
@@ -528,8 +587,9 @@ export class VSwitch implements Device {
     // Failure detection (R5.9, R1.13): link status; for beacon-probing ports also the beacon verdict.
     const probe = p.detection === 'beacon' ? this.beacon : null;
     const current = vp.selected;
-    // R5.11 failback No: a port that failed over stays where it is while that uplink lives.
-    if (!p.failback && current !== null && alive(current) && (probe === null || !probe.isFailed(current))) return current;
+    // R5.11 failback No: a port that failed over stays where it is while that uplink lives. (A LAG
+    // member is not a place to stay: the LAG hashes each frame onto its members, R6.5.)
+    if (!p.failback && current !== null && alive(current) && (probe === null || !probe.isFailed(current)) && (this.lagOfPort.size === 0 || !this.lagOfPort.has(current))) return current;
     let chosen = this.pick(vp, frame, probe, this.recovering.size !== 0);
     // An uplink still in its up-delay is used only when the team has nothing else.
     if (chosen === null && this.recovering.size !== 0) chosen = this.pick(vp, frame, probe, false);
@@ -549,7 +609,7 @@ export class VSwitch implements Device {
     for (const name of p.active) if (this.usable(name, probe, hold)) n++;
     let chosen: Port | null = null;
     if (n === 0) {
-      for (const name of p.standby) if (this.usable(name, probe, hold)) { chosen = this.uplinkByName.get(name)!; break; } // R5.7
+      for (const name of p.standby) if (this.usable(name, probe, hold)) { chosen = this.teamPort(name, vp, frame); break; } // R5.7
     } else {
       let k: number;
       switch (p.teaming) {
@@ -558,14 +618,23 @@ export class VSwitch implements Device {
         case 'ip-hash': k = ipHash(vp, frame) % n; break; // R5.4 [L]
         default: k = vp.index % n; // R5.2 [L]: port id mod uplinks
       }
-      for (const name of p.active) if (this.usable(name, probe, hold) && k-- === 0) { chosen = this.uplinkByName.get(name)!; break; }
+      for (const name of p.active) if (this.usable(name, probe, hold) && k-- === 0) { chosen = this.teamPort(name, vp, frame); break; }
     }
     return chosen;
   }
 
+  /** The port a usable team entry sends by: the uplink, or the LAG member its hash picks for the frame (R6.5). */
+  private teamPort(name: string, vp: VPort, frame: Uint8Array | undefined): Port | null {
+    const u = this.uplinkByName.get(name);
+    if (u !== undefined) return u;
+    return this.lags.get(name)?.pick(frame, vp.effective.high, vp.effective.low, vp.index, contextVid(vp.policy.vlan)) ?? null;
+  }
+
   private usable(name: string, probe: BeaconProbe | null, hold: boolean): boolean {
     const u = this.uplinkByName.get(name);
-    return u !== undefined && alive(u) && (probe === null || !probe.isFailed(u)) && !(hold && this.recovering.has(u));
+    // R6.5: a LAG is usable while LACP has a member bundled with its link up (lag.ts).
+    if (u === undefined) return this.lags.size !== 0 && this.lags.get(name)?.usable === true;
+    return alive(u) && (probe === null || !probe.isFailed(u)) && !(hold && this.recovering.has(u));
   }
 
   /** Fix every port's uplink before links change, so moves can be seen (and announced). */
@@ -608,6 +677,8 @@ export class VSwitch implements Device {
       if (vp.policy.failback) vp.selected = null;
       const after = this.selectUplink(vp);
       if (after === before || after === null) continue;
+      // R5.10 item 1 ("not for LAGs"): another member of the same LAG is no move and no RARP.
+      if (before !== null && this.lagOfPort.size !== 0 && this.lagOfPort.has(before) && this.lagOfPort.get(before) === this.lagOfPort.get(after)) continue;
       moved.push(vp.port.id);
       this.announce(vp, after, t);
     }
@@ -622,9 +693,12 @@ export class VSwitch implements Device {
     if (!vp.policy.notifySwitches || !vp.receives) return;
     const vid = contextVid(vp.policy.vlan);
     const frame = rarpFrame(vp.registeredMac);
+    const lag = this.lagOfPort.get(uplink);
     for (let i = 0; i < RARPS_PER_MOVE; i++) {
       this.fabric.schedule(t + i * 100, () => {
-        if (vp.selected === uplink && alive(uplink)) this.fabric.transmit(uplink, frame, vid, this.fabric.now);
+        // Onto a LAG: still on it (frames hash over its members), out of the member first picked.
+        const still = vp.selected === uplink || (lag !== undefined && vp.selected !== null && this.lagOfPort.get(vp.selected) === lag);
+        if (still && alive(uplink)) this.fabric.transmit(uplink, frame, vid, this.fabric.now);
       });
     }
   }
@@ -636,7 +710,7 @@ export class VSwitch implements Device {
   usableActive(vp: VPort): Port[] {
     const probe = vp.policy.detection === 'beacon' ? this.beacon : null;
     const out: Port[] = [];
-    for (const name of vp.policy.active) if (this.usable(name, probe, true)) out.push(this.uplinkByName.get(name)!);
+    for (const name of vp.policy.active) if (this.uplinkByName.has(name) && this.usable(name, probe, true)) out.push(this.uplinkByName.get(name)!); // not a LAG (R6.5)
     return out;
   }
 
@@ -650,7 +724,12 @@ export class VSwitch implements Device {
   /** The teaming name of an uplink port (`vmnic0`; on a vDS `uplink1` …). */
   uplinkName(uplink: Port): string | undefined {
     for (const [name, u] of this.uplinkByName) if (u === uplink) return name;
-    return undefined;
+    return this.lagOfPort.get(uplink)?.portName(uplink); // a LAG port: lag1-0 (R6.5)
+  }
+
+  /** The switch's LAGs (R6.5), by name. */
+  lagList(): readonly Lag[] {
+    return this.lagArray;
   }
 
   /**
@@ -697,14 +776,17 @@ export class VSwitch implements Device {
     const shotgun = this.beacon !== null && this.beacon.shotgun && src.policy.detection === 'beacon';
     const uplink = shotgun ? null : this.selectUplink(src, frame);
     if (uplink === null && !shotgun) {
-      if (this.uplinks.length > 0 || src.policy.active.length > 0) this.dropAt(src.port, 'no-active-uplink', ctx);
+      // R6.5: a team of a LAG that LACP has not bundled says so.
+      if (this.uplinks.length > 0 || src.policy.active.length > 0) this.dropAt(src.port, this.lags.size !== 0 && this.teamsLag(src.policy) ? 'lacp-not-bundled' : 'no-active-uplink', ctx);
       return;
     }
     if (this.settings.reversePathFwdCheckPromisc) this.noteSentOut(frame);
     if (uplink === null) return this.shotgun(src, frame, ctx); // R5.9
     const f = this.fabric;
     if (f.tracer !== null) {
-      f.trace(this, uplink, 'forward', ctx, 'R1.13');
+      // Through a LAG (R6.5) the hop names the LAG port its hash picked.
+      const lag = this.lagOfPort.size === 0 ? undefined : this.lagOfPort.get(uplink);
+      f.trace(this, uplink, 'forward', ctx, lag === undefined ? 'R1.13' : 'R6.5', lag?.portName(uplink) ?? '');
       if (ctx !== 0) f.trace(this, uplink, 'tag', ctx, src.policy.vlan.kind === 'pvlan' ? 'R3.11' : 'R3.4');
     }
     f.forward(uplink, frame, ctx);

@@ -160,6 +160,8 @@ const hostSwitch = z.strictObject({
   }).optional().meta({ description: 'ovs only: the uplinks (two or more) form one bond port' }),
   agingTime: duration.optional().meta({ description: 'kvm bridge only: MAC ageing, default 300s (R8.2); ovs: mac-aging-time, forced into 15–3600 s (R8.5)' }),
   vlanFiltering: z.boolean().optional().meta({ description: 'kvm bridge only, default false' }),
+  multicastSnooping: z.boolean().optional()
+    .meta({ description: 'kvm bridge only, default true (multicast_snooping): learns IGMP; forwards IPv4 groups by its table only while a querier is heard, else floods' }),
   stp: z.boolean().optional().meta({ description: 'kvm bridge only, default false: true runs 802.1D spanning tree (priority 32768, hello 2s, forward delay 15s) and sends hello BPDUs on its designated ports (R8.4)' }),
   lags: z.array(z.unknown()).optional()
     .meta({ description: 'not available: link aggregation groups (LACP) exist on distributed switches only (R6.5); accepted here so the resolver refuses it with lag-needs-vds' }),
@@ -234,6 +236,8 @@ const switchPort = z.strictObject({
     .meta({ description: 'the port\'s speed, Mb/s (default 10000); the link runs at the slower end\'s — and the STP port cost follows from it (802.1D-1998: 10M 100, 100M 19, 1G 4, 10G 2)' }),
   stpCost: int(1, 200_000_000, 'an STP port cost').optional()
     .meta({ description: 'spanning-tree cost of the port, instead of the one its link speed gives (R9.9)' }),
+  mrouter: z.boolean().optional()
+    .meta({ description: 'IGMP snooping: a multicast-router port for every VLAN it carries (ip igmp snooping vlan N mrouter interface); default false — mrouter ports are learned from queries' }),
   channelMode: z.enum(['on', 'active', 'passive'], { error: 'expected on, active or passive' }).optional()
     .meta({ description: 'with channel: Cisco channel-group N mode — on (default): a static EtherChannel (R5.4); active/passive: LACP negotiates which members bundle, and a member that cannot (no LACP partner, both ends passive, another partner) is suspended (R6.5)' }),
   lacpRate: z.enum(['slow', 'fast'], { error: 'expected slow or fast' }).optional()
@@ -259,9 +263,15 @@ const physicalSwitch = z.strictObject({
   agingTime: duration.default(300).meta({ description: 'MAC table ageing, default 300s; 0 disables ageing (R9.2)' }),
   stp: switchStp.optional()
     .meta({ description: 'spanning tree (802.1D, R9.9): absent or false — the switch runs none and floods BPDUs like other multicast; true or { priority, forwardDelay, helloTime } — it does' }),
+  igmpSnooping: z.boolean().optional()
+    .meta({ description: 'IGMP snooping (Cisco ip igmp snooping, R9.3): IPv4 group traffic goes to member and multicast-router ports only; default false (Catalyst defaults to on — nestlab keeps flooding unless asked)' }),
   ports: z.record(z.string().regex(/^\S+$/, { error: 'a port name has no spaces' }), switchPort).default({})
     .meta({ description: 'port name → settings; the key "default" applies to ports created implicitly by connect:' }),
 });
+
+/** IPv4 multicast groups (224.0.0.0/4) a guest joins: it sends IGMP for them in labs that snoop or query (igmp-host.ts). */
+const ipv4Groups = z.array(z.string().refine((s) => IPV4_RE.test(s) && Number(s.split('.')[0]) >= 224 && Number(s.split('.')[0]) <= 239,
+  { error: 'expected an IPv4 multicast group (224.0.0.0/4) such as 239.1.1.1' }));
 
 const stationNic = z.strictObject({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9._-]*$/).optional(),
@@ -270,12 +280,15 @@ const stationNic = z.strictObject({
   gateway: ipv4.optional(),
   vlan: int(1, 4094, 'a VLAN id').optional().meta({ description: 'the station tags its frames with this VLAN' }),
   connect: portRef,
+  multicast: ipv4Groups.optional().meta({ description: 'IPv4 multicast groups the station joins (IGMP reports in labs with snooping or a querier)' }),
 });
 
 const station = z.strictObject({
   name,
   nics: z.array(stationNic).min(1, { error: 'a station needs at least one NIC' }),
   router: z.boolean().default(false),
+  igmpQuerier: z.boolean().optional()
+    .meta({ description: 'the station is the IGMP querier of its links (a multicast router): an IGMPv2 general query every 125 s; default false' }),
 });
 
 const network = z.strictObject({
@@ -354,6 +367,8 @@ const distributedSwitch = z.strictObject({
     .meta({ description: 'link aggregation groups (enhanced LACP, vDS 5.5.0+, R6.5): { name, ports, mode, loadBalancing, timeout }; a port group uses one with teaming: { active: [lag1] }' }),
   security: security.optional().meta({ description: 'switch defaults: reject, reject, reject (R6.6)' }),
   teaming: teaming.optional(),
+  multicastFiltering: z.enum(['basic', 'snooping'], { error: 'expected basic or snooping (IGMP/MLD snooping, vDS 6.0.0+)' }).optional()
+    .meta({ description: 'basic (default): multicast by the vNICs\' registered MACs (R1.7); snooping: IGMP/MLD snooping by group address (vDS 6.0.0+, R1.7, R6.5)' }),
   portgroups: z.array(dvPortgroup).default([]),
   pvlans: z.array(pvlanEntry).optional()
     .meta({ description: 'the private VLAN map (R3.11): { primary, secondary, type: isolated|community }; each primary\'s promiscuous entry (secondary = primary) is implicit; one isolated secondary per primary' }),

@@ -1,11 +1,12 @@
 // One-line human summaries of frames for traces, tcpdump-like:
 //   ARP who-has 10.0.0.1 tell 10.0.0.5 · ICMP echo request 10.0.0.5 > 10.0.0.1 id 1 seq 2 ·
-//   RARP 00:50:56:aa:bb:cc · 802.1Q vlan 20 ARP …
+//   RARP 00:50:56:aa:bb:cc · IGMPv3 report 239.1.1.1 10.0.0.5 > 224.0.0.22 · 802.1Q vlan 20 ARP …
 // Never throws: malformed frames are described as such.
 
 import { ARP_REPLY, ARP_REQUEST, parseArp, RARP_REPLY, RARP_REQUEST, type Arp } from './arp.js';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_RARP, parseEthernet } from './ethernet.js';
 import { ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, parseIcmp } from './icmp.js';
+import { IP_PROTO_IGMP, parseIgmp, type Igmp } from './igmp.js';
 import { ipToString } from './ip.js';
 import { IP_PROTO_ICMP, IP_PROTO_UDP, parseIpv4 } from './ipv4.js';
 import { macToString } from './mac.js';
@@ -40,6 +41,17 @@ function describeRarp(a: Arp): string {
   return `RARP op ${a.op} ${macToString(a.senderMac)}`;
 }
 
+function describeIgmp(m: Igmp | null): string {
+  if (m === null) return 'IGMP malformed';
+  switch (m.kind) {
+    case 'query': return `IGMPv${m.version} ${m.group === 0 ? 'general query' : `query ${ipToString(m.group)}`}`;
+    case 'report': return `IGMPv${m.version} report ${ipToString(m.group)}`;
+    case 'leave': return `IGMPv2 leave ${ipToString(m.group)}`;
+    case 'report-v3': return `IGMPv3 report ${m.records.map((r) => `${ipToString(r.group)}${r.sources.length ? ` (${r.sources.length} sources)` : ''}`).join(', ') || '(no records)'}`;
+    case 'other': return `IGMP type ${hex4(m.type)}`;
+  }
+}
+
 function describeIpv4(frame: Uint8Array, off: number): string {
   const ip = parseIpv4(frame, off);
   if (!ip) return `IPv4 malformed (${frame.length - off} bytes)`;
@@ -55,6 +67,7 @@ function describeIpv4(frame: Uint8Array, off: number): string {
       ? `ICMP ${kind} ${src} > ${dst} id ${m.id} seq ${m.seq}${bad}`
       : `ICMP type ${m.type} code ${m.code} ${src} > ${dst}${bad}`;
   }
+  if (ip.protocol === IP_PROTO_IGMP) return `${describeIgmp(parseIgmp(frame, ip.payloadOffset, end))} ${src} > ${dst}${bad}`;
   if (ip.protocol === IP_PROTO_UDP) {
     const u = parseUdp(frame, ip.payloadOffset, end);
     if (!u) return `UDP malformed ${src} > ${dst}${bad}`;

@@ -18,4 +18,5 @@ export * from './arp.js';
 export * from './ipv4.js';
 export * from './icmp.js';
 export * from './udp.js';
+export * from './igmp.js';
 export * from './describe.js';
