@@ -237,6 +237,9 @@ test('examples/campus.yaml from the CLI: STP blocks one inter-switch link (R9.9)
   const access = nestlab(['show', 'access', ...s]).json();
   const stp = (p: string) => (access.ports as Array<{ name: string; stp: { role: string; state: string } }>).find((x) => x.name === p)!.stp;
   assert.deepEqual([stp('p23').role, stp('p24').state, stp('p1').role], ['root', 'blocking', 'edge']);
+  const human = nestlab(['show', 'access', ...s.filter((x) => x !== '--json')]).stdout;
+  assert.match(human, /^ {2}allowed: 1-4094$/m, 'VLAN ranges read as ranges');
+  assert.match(human, /^ {4}role: alternate\n {4}state: blocking$/m);
   assert.equal(nestlab(['ping', 'web1', 'web2', '--count', '1', ...s]).code, 3);
   const tr = nestlab(['trace', 'web1', 'web2', ...s]).json() as { frames: Array<{ hops: Array<{ action: string; reason: string | null; rule: string }> }> };
   assert.ok(tr.frames.flatMap((f) => f.hops).some((h) => h.action === 'drop' && h.reason === 'stp-blocking' && h.rule === 'R9.9'), 'the broadcast dies at the blocking port, not in a loop');

@@ -128,12 +128,17 @@ function details(i: Record<string, unknown>): string {
   }
 }
 
+const isRange = (x: unknown): x is [number, number] => Array.isArray(x) && x.length === 2 && typeof x[0] === 'number' && typeof x[1] === 'number';
+
 /** A readable rendering of `show`: scalars first, then nested structures as indented YAML-ish text. */
 function renderShow(view: Record<string, unknown>, indent = ''): string {
   const lines: string[] = [];
   for (const [k, v] of Object.entries(view)) {
     if (v === undefined || v === null) continue;
-    if (Array.isArray(v) && v.length && typeof v[0] === 'object') {
+    if (Array.isArray(v) && v.length && v.every(isRange)) {
+      // VLAN ranges: 1-4094, 100
+      lines.push(`${indent}${out.bold(k)}: ${v.map(([lo, hi]: [number, number]) => (lo === hi ? `${lo}` : `${lo}-${hi}`)).join(', ')}`);
+    } else if (Array.isArray(v) && v.length && typeof v[0] === 'object') {
       lines.push(`${indent}${out.bold(k)}:`);
       for (const el of v) lines.push(renderShow(el as Record<string, unknown>, `${indent}  `).replace(new RegExp(`^${indent}  `), `${indent}- `));
     } else if (typeof v === 'object' && !Array.isArray(v)) {
