@@ -174,7 +174,7 @@ test('beacon probing: an upstream failure fails the isolated uplink as virtual t
   }
 });
 
-test('advance on a lab without beacon probing never builds the network (R5.9 is its only periodic work)', () => {
+test('advance on a lab with no periodic network work (beacon probing, STP timers and hellos, LBT, LACP, IGMP queriers) never builds the network', () => {
   const file = join(tempDir(), 'lab.yaml');
   writeFileSync(file, BEACON_LAB.replace('teaming: { detection: beacon }', 'teaming: { detection: link }'));
   const { state, s } = upLab(file);
