@@ -1,8 +1,9 @@
 // Test helpers: build an inventory from lab text, and run the CLI as a user would.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { loadLabText, type LoadedLab } from '../src/plan/load.js';
 
 export const ROOT = join(import.meta.dirname, '..');
@@ -32,7 +33,16 @@ export interface Run {
 
 /** Run the built CLI (`npm run build` first; `npm test` does). */
 export function nestlab(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+  return run([BIN, ...args], opts);
+}
+
+/** The CLI from source, for tests of features the built one in dist/ may predate. */
+export function nestlabSrc(args: string[]): Run {
+  return run(['--import', 'tsx', '--input-type=module', '-e', "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));", ...args]);
+}
+
+function run(argv: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Run {
+  const r = spawnSync(process.execPath, argv, {
     cwd: opts.cwd ?? ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...opts.env }, maxBuffer: 1 << 28,
   });
   return {
@@ -41,6 +51,29 @@ export function nestlab(args: string[], opts: { cwd?: string; env?: Record<strin
     stderr: r.stderr,
     json: () => JSON.parse(r.stdout) as Record<string, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
   };
+}
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * CLI commands from source one after the other in one Node process (one start-up for them all):
+ * each command's exit code and stdout.
+ */
+export async function nestlabSrcSession(commands: string[][]): Promise<Array<{ code: number; stdout: string }>> {
+  const script = `
+    const { main } = await import('./src/cli/main.ts');
+    const write = process.stdout.write.bind(process.stdout);
+    const results = [];
+    for (const args of JSON.parse(process.env.NESTLAB_COMMANDS)) {
+      let stdout = '';
+      process.stdout.write = (chunk) => { stdout += chunk; return true; };
+      try { results.push({ code: await main(args), stdout }); } finally { process.stdout.write = write; }
+    }
+    write(JSON.stringify(results));`;
+  const r = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: '1', NESTLAB_COMMANDS: JSON.stringify(commands) },
+  });
+  return JSON.parse(r.stdout) as Array<{ code: number; stdout: string }>;
 }
 
 /** A small valid lab used across tests: one ESXi host, a nested ESXi with a VM inside. */

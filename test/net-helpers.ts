@@ -3,9 +3,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadLabText } from '../src/plan/load.js';
+import { up } from '../src/engine/apply.js';
+import { Store, type LabRow } from '../src/store/store.js';
+import { tempDir } from './helpers.js';
 import type { Inventory } from '../src/model/inventory.js';
 import { buildNetwork, type Network } from '../src/net/topology.js';
 import { startPeriodic } from '../src/net/periodic.js';
+import { restore, type NetState } from '../src/net/state.js';
 import { endpoint, ping, targetIp } from '../src/net/probe.js';
 import { Recorder, type TracedFrame } from '../src/net/trace.js';
 import { VSwitch } from '../src/net/vswitch.js';
@@ -26,9 +30,20 @@ export function lab(text: string, file = 'scenario.yaml'): Lab {
   const l = loadLabText(file, text);
   if (!l.ok) throw new Error(`lab does not load: ${JSON.stringify(l.errors.map((e) => e.message), null, 2)}\n${text}`);
   const inv = l.inventory;
+  return { inv, net: network(inv) };
+}
+
+/**
+ * The network of `inv` as a command builds it (storedNetwork, withNetwork): VMs on as the file
+ * says, the state an earlier command saved restored (through JSON, as the store keeps it), the
+ * clock at `now`, periodic work (beacons, STP, LBT, LACP, queriers) started.
+ */
+export function network(inv: Inventory, o: { state?: NetState; now?: number } = {}): Network {
   const net = buildNetwork(inv, { vm: (n) => ({ on: inv.vms.get(n)!.power === 'on', host: inv.vms.get(n)!.host }) });
-  startPeriodic(net); // beacon probing ticks (R5.9), as withNetwork starts them
-  return { inv, net };
+  if (o.state) restore(net, JSON.parse(JSON.stringify(o.state)) as NetState);
+  if (o.now !== undefined) net.fabric.now = o.now;
+  startPeriodic(net);
+  return net;
 }
 
 /** MACs of the scenario actors, as in spec §7: guests 00:50:56:…, nested VMs 00:0c:29:…, external 02:…. */
@@ -59,6 +74,40 @@ export function nestedKvm(bridge: string): string {
     nested:
       hypervisor: kvm
       switches: [${bridge}]`;
+}
+
+/**
+ * The `network:` section the labs share: physical switch psw with trunks p1…p`trunks` (native 1,
+ * all VLANs) toward the hosts, p10 (access VLAN 1) with station h and — unless `h10: false` — p11
+ * (access VLAN 10) with station h10; then `ports` (`pN: { … }`) and `stations` (`- { … }`) as they are.
+ */
+export function pswNetwork(o: { trunks: number; h10?: boolean; ports?: string[] | undefined; stations?: string[] | undefined }): string {
+  const h10 = o.h10 ?? true;
+  return [
+    'network:',
+    '  switches:',
+    '    - name: psw',
+    '      ports:',
+    ...Array.from({ length: o.trunks }, (_, i) => `        p${i + 1}: { mode: trunk, native: 1, allowed: all }`),
+    '        p10: { mode: access, vlan: 1 }',
+    ...(h10 ? ['        p11: { mode: access, vlan: 10 }'] : []),
+    ...(o.ports ?? []).map((p) => `        ${p}`),
+    '  stations:',
+    `    - { name: h, nics: [{ name: eth0, mac: '${MAC.h}', ip: 10.0.0.100/24, connect: psw/p10 }] }`,
+    ...(h10 ? [`    - { name: h10, nics: [{ name: eth0, mac: '${MAC.h10}', ip: 10.0.10.100/24, connect: psw/p11 }] }`] : []),
+    ...(o.stations ?? []).map((st) => `    ${st}`),
+  ].join('\n');
+}
+
+/** The outer ESXi host l0 (vmnic0 → psw/p1), with vSwitch0 on vmnic0 holding `portgroups` (YAML flow maps) if any. */
+export function l0Host(portgroups: string[] = []): string {
+  return [
+    '  - name: l0',
+    '    cpu: xeon-gold-6130',
+    '    memory: 256GB',
+    "    nics: [{ name: vmnic0, mac: '00:10:00:00:00:00', connect: psw/p1 }]",
+    ...(portgroups.length ? ['    switches:', '      - name: vSwitch0', '        uplinks: [vmnic0]', '        portgroups:', ...portgroups.map((pg) => `          - ${pg}`)] : []),
+  ].join('\n');
 }
 
 export interface HostLab {
@@ -100,21 +149,7 @@ export function hostLab(o: HostLab): string {
   return `
 lab: scenario
 settings: ${o.settings ?? '{}'}
-network:
-  switches:
-    - name: psw
-      ports:
-        p1: { mode: trunk, native: 1, allowed: all }
-        p2: { mode: trunk, native: 1, allowed: all }
-        p3: { mode: trunk, native: 1, allowed: all }
-        p4: { mode: trunk, native: 1, allowed: all }
-        p10: { mode: access, vlan: 1 }
-        p11: { mode: access, vlan: 10 }
-${(o.ports ?? []).map((p) => `        ${p}`).join('\n')}
-  stations:
-    - { name: h, nics: [{ name: eth0, mac: '${MAC.h}', ip: 10.0.0.100/24, connect: psw/p10 }] }
-    - { name: h10, nics: [{ name: eth0, mac: '${MAC.h10}', ip: 10.0.10.100/24, connect: psw/p11 }] }
-${(o.stations ?? []).map((s) => `    ${s}`).join('\n')}
+${pswNetwork({ trunks: 4, ports: o.ports, stations: o.stations })}
 ${o.top ?? ''}
 hosts:
   - name: esx1
@@ -180,13 +215,6 @@ ${vm(vmName, 'VM Network', `ip: ${vmIp}`, name)}`;
  */
 export function nestedLab(o: NestedLab): string {
   const sec = o.security ? `, security: ${o.security}` : '';
-  const vss = `
-    switches:
-      - name: vSwitch0
-        uplinks: [vmnic0]
-        portgroups:
-          - { name: Nest-PG${sec} }
-          - { name: VM-PG }`;
   const vds = `
 vcenter: external
 distributedSwitches:
@@ -203,25 +231,26 @@ ${vm('k2', 'br0', 'ip: 10.0.0.42/24', 'kvm1')}`;
   return `
 lab: nested
 settings: ${o.settings ?? '{}'}
-network:
-  switches:
-    - name: psw
-      ports:
-        p1: { mode: trunk, native: 1, allowed: all }
-        p10: { mode: access, vlan: 1 }
-  stations:
-    - { name: h, nics: [{ name: eth0, mac: '${MAC.h}', ip: 10.0.0.100/24, connect: psw/p10 }] }
+${pswNetwork({ trunks: 1, h10: false })}
 hosts:
-  - name: l0
-    cpu: xeon-gold-6130
-    memory: 256GB
-    nics: [{ name: vmnic0, mac: '00:10:00:00:00:00', connect: psw/p1 }]${o.l0 === 'vss' ? vss : ''}
+${l0Host(o.l0 === 'vss' ? [`{ name: Nest-PG${sec} }`, '{ name: VM-PG }'] : [])}
 ${o.l0 === 'vds' ? vds : ''}
 vms:
 ${vm('r', o.rSeparate ? 'VM-PG' : 'Nest-PG', 'ip: 10.0.0.30/24', 'l0')}
 ${o.kvm ? kvm : nestedEsxi('l1', 'v', '10.0.0.21/24', '10.0.0.11/24', o)}
 ${o.l1b ? nestedEsxi('l1b', 'w', '10.0.0.22/24', '10.0.0.13/24', o) : ''}
 `;
+}
+
+/** `nestlab up` in this process, on a fresh state directory: the store (close it) and the lab's row as it stands. */
+export function upInProcess(text: string, name: string): { store: Store; row: () => LabRow } {
+  const dir = tempDir();
+  const l = loadLabText(join(dir, 'lab.yaml'), text);
+  assert.ok(l.ok, JSON.stringify(l.ok ? [] : l.errors));
+  const store = new Store(join(dir, 'state'));
+  const r = up(store, join(dir, 'lab.yaml'), l.spec, l.inventory);
+  assert.deepEqual(r.failed, []);
+  return { store, row: () => store.lab(name)! };
 }
 
 // ---- driving and observing ----------------------------------------------------------------

@@ -9,27 +9,23 @@
 // marked [L] where they are pinned.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import {
   ALLOW_NEW_SOURCES, BLOCK_OLD_SOURCES, CHANGE_TO_EXCLUDE, ETHERTYPE_IPV4, IP_PROTO_UDP, MODE_IS_EXCLUDE, MODE_IS_INCLUDE,
   buildEthernet, buildIpv4, buildUdp, decodeIgmpCode, describeFrame, groupMac, igmpLeaveFrame, igmpQueryFrame, igmpReportFrame,
-  igmpV3ReportFrame, ipToNumber, parseIgmp, parseIpv4, type GroupRecord,
+  igmpV3ReportFrame, ipToNumber, macToNumber, parseIgmp, parseIpv4, type GroupRecord,
 } from '../src/net/codec/index.js';
 import { changeLink } from '../src/net/links.js';
-import { startPeriodic } from '../src/net/periodic.js';
-import { restore, snapshot } from '../src/net/state.js';
-import { buildNetwork, type Network } from '../src/net/topology.js';
+import { snapshot } from '../src/net/state.js';
+import type { Network } from '../src/net/topology.js';
 import { groupsView } from '../src/net/igmp-state.js';
 import { linkUp } from '../src/net/igmp-host.js';
 import { loadLabText } from '../src/plan/load.js';
-import type { Inventory } from '../src/model/inventory.js';
 import { DROP_BASE, REASON_INDEX } from '../src/net/reasons.js';
-import { tempDir } from './helpers.js';
-import { MAC, ROOT, advance, dropAt, lab, m, portOf, record, send, watch } from './net-helpers.js';
+import { nestlabSrcSession, tempDir } from './helpers.js';
+import { MAC, advance, dropAt, l0Host, lab, nestedKvm, network, portOf, record, send, vm, watch } from './net-helpers.js';
 
 // ---- frames ----------------------------------------------------------------------------------
 
@@ -44,7 +40,9 @@ function data(src: number, srcIp: string, group: string): Uint8Array {
 }
 
 const IP: Record<string, string> = { a: '10.0.0.1', b: '10.0.0.2', c: '10.0.0.3', d: '10.0.0.4', h: '10.0.0.100', h2: '10.0.0.102', h3: '10.0.0.103', r: '10.0.0.254', s: '10.0.0.250' };
-Object.assign(MAC, { h3: '02:00:00:00:00:14', r: '02:00:00:00:00:fe', s: '02:00:00:00:00:fa' });
+/** The scenario MACs, with this file's stations h3, r (the multicast router) and s. */
+const MACS: Record<string, string> = { ...MAC, h3: '02:00:00:00:00:14', r: '02:00:00:00:00:fe', s: '02:00:00:00:00:fa' };
+const m = (name: string): number => macToNumber(MACS[name] ?? name);
 
 /** `who` (a guest interface name like d/nic0, or a station NIC h/eth0) sends group traffic. */
 function sendData(net: Network, who: string, group: string): void {
@@ -97,10 +95,10 @@ network:
         p12: { mode: access, vlan: 1 }
         p20: { mode: access, vlan: 1 }
   stations:
-    - { name: h, nics: [{ name: eth0, mac: '${MAC.h}', ip: ${IP.h}/24, connect: psw/p10 }] }
-    - { name: h2, nics: [{ name: eth0, mac: '${MAC.h2}', ip: ${IP.h2}/24, connect: psw/p11, multicast: ['239.1.1.1'] }] }
-    - { name: h3, nics: [{ name: eth0, mac: '${MAC.h3}', ip: ${IP.h3}/24, connect: psw/p12 }] }
-    - { name: r, router: true, igmpQuerier: ${o.querier ?? false}, nics: [{ name: eth0, mac: '${MAC.r}', ip: ${IP.r}/24, connect: psw/p20 }] }
+    - { name: h, nics: [{ name: eth0, mac: '${MACS.h}', ip: ${IP.h}/24, connect: psw/p10 }] }
+    - { name: h2, nics: [{ name: eth0, mac: '${MACS.h2}', ip: ${IP.h2}/24, connect: psw/p11, multicast: ['239.1.1.1'] }] }
+    - { name: h3, nics: [{ name: eth0, mac: '${MACS.h3}', ip: ${IP.h3}/24, connect: psw/p12 }] }
+    - { name: r, router: true, igmpQuerier: ${o.querier ?? false}, nics: [{ name: eth0, mac: '${MACS.r}', ip: ${IP.r}/24, connect: psw/p20 }] }
 vcenter: external
 distributedSwitches:
   - name: dvs
@@ -114,10 +112,10 @@ hosts:
     memory: 64GB
     nics: [{ name: vmnic0, mac: '00:10:00:00:00:00', connect: psw/p1 }]
 vms:
-  - { name: a, host: esx1, cpus: 1, memory: 1GB, nics: [{ network: X, mac: '${MAC.a}', ip: ${IP.a}/24 }] }
-  - { name: b, host: esx1, cpus: 1, memory: 1GB, nics: [{ network: X, mac: '${MAC.b}', ip: ${IP.b}/24, multicast: ['239.1.1.1'] }] }
-  - { name: c, host: esx1, cpus: 1, memory: 1GB, nics: [{ network: X, mac: '${MAC.c}', ip: ${IP.c}/24, multicast: ['224.129.1.1'] }] }
-  - { name: d, host: esx1, cpus: 1, memory: 1GB, nics: [{ network: X, mac: '${MAC.d}', ip: ${IP.d}/24 }] }
+${vm('a', 'X', `ip: ${IP.a}/24`)}
+${vm('b', 'X', `ip: ${IP.b}/24, multicast: ['239.1.1.1']`)}
+${vm('c', 'X', `ip: ${IP.c}/24, multicast: ['224.129.1.1']`)}
+${vm('d', 'X', `ip: ${IP.d}/24`)}
 `;
 }
 
@@ -136,11 +134,11 @@ network:
         p20: { mode: access, vlan: 1 }
         p21: { mode: access, vlan: 1${o.mrouter ? ', mrouter: true' : ''} }
   stations:
-    - { name: h, nics: [{ name: eth0, mac: '${MAC.h}', ip: ${IP.h}/24, connect: psw/p10 }] }
-    - { name: h2, nics: [{ name: eth0, mac: '${MAC.h2}', ip: ${IP.h2}/24, connect: psw/p11, multicast: ['239.1.1.1'] }] }
-    - { name: h3, nics: [{ name: eth0, mac: '${MAC.h3}', ip: ${IP.h3}/24, connect: psw/p12 }] }
-    - { name: r, router: true, igmpQuerier: ${o.querier ?? false}, nics: [{ name: eth0, mac: '${MAC.r}', ip: ${IP.r}/24, connect: psw/p20 }] }
-    - { name: s, nics: [{ name: eth0, mac: '${MAC.s}', ip: ${IP.s}/24, connect: psw/p21 }] }
+    - { name: h, nics: [{ name: eth0, mac: '${MACS.h}', ip: ${IP.h}/24, connect: psw/p10 }] }
+    - { name: h2, nics: [{ name: eth0, mac: '${MACS.h2}', ip: ${IP.h2}/24, connect: psw/p11, multicast: ['239.1.1.1'] }] }
+    - { name: h3, nics: [{ name: eth0, mac: '${MACS.h3}', ip: ${IP.h3}/24, connect: psw/p12 }] }
+    - { name: r, router: true, igmpQuerier: ${o.querier ?? false}, nics: [{ name: eth0, mac: '${MACS.r}', ip: ${IP.r}/24, connect: psw/p20 }] }
+    - { name: s, nics: [{ name: eth0, mac: '${MACS.s}', ip: ${IP.s}/24, connect: psw/p21 }] }
 vms: []
 `;
 }
@@ -380,30 +378,14 @@ network:
         p10: { mode: access, vlan: 1 }
         p20: { mode: access, vlan: 1 }
   stations:
-    - { name: h, nics: [{ name: eth0, mac: '${MAC.h}', ip: ${IP.h}/24, connect: psw/p10 }] }
-    - { name: r, router: true, igmpQuerier: ${querier}, nics: [{ name: eth0, mac: '${MAC.r}', ip: ${IP.r}/24, connect: psw/p20 }] }
+    - { name: h, nics: [{ name: eth0, mac: '${MACS.h}', ip: ${IP.h}/24, connect: psw/p10 }] }
+    - { name: r, router: true, igmpQuerier: ${querier}, nics: [{ name: eth0, mac: '${MACS.r}', ip: ${IP.r}/24, connect: psw/p20 }] }
 hosts:
-  - name: l0
-    cpu: xeon-gold-6130
-    memory: 256GB
-    nics: [{ name: vmnic0, mac: '00:10:00:00:00:00', connect: psw/p1 }]
-    switches:
-      - name: vSwitch0
-        uplinks: [vmnic0]
-        portgroups: [{ name: Nest-PG, security: { promiscuous: accept, forgedTransmits: accept } }]
+${l0Host(['{ name: Nest-PG, security: { promiscuous: accept, forgedTransmits: accept } }'])}
 vms:
-  - name: kvm1
-    host: l0
-    cpus: 2
-    memory: 4GB
-    hardwareVersion: 20
-    exposeHardwareVirtualization: true
-    nics: [{ network: Nest-PG, mac: '${MAC.kvm1}' }]
-    nested:
-      hypervisor: kvm
-      switches: [{ name: br0, uplinks: [eth0] }]
-  - { name: k1, host: kvm1, cpus: 1, memory: 1GB, nics: [{ network: br0, mac: '${MAC.k1}', ip: 10.0.0.41/24, multicast: ['239.1.1.1'] }] }
-  - { name: k2, host: kvm1, cpus: 1, memory: 1GB, nics: [{ network: br0, mac: '${MAC.k2}', ip: 10.0.0.42/24 }] }
+${nestedKvm('{ name: br0, uplinks: [eth0] }')}
+${vm('k1', 'br0', "ip: 10.0.0.41/24, multicast: ['239.1.1.1']", 'kvm1')}
+${vm('k2', 'br0', 'ip: 10.0.0.42/24', 'kvm1')}
 `;
 }
 
@@ -442,7 +424,7 @@ network:
         p1: { mode: trunk }
         p10: { mode: access, vlan: 1 }
   stations:
-    - { name: h, nics: [{ name: eth0, mac: '${MAC.h}', ip: ${IP.h}/24, connect: psw/p10 }] }
+    - { name: h, nics: [{ name: eth0, mac: '${MACS.h}', ip: ${IP.h}/24, connect: psw/p10 }] }
 vcenter: external
 distributedSwitches:
   - name: dvs
@@ -451,10 +433,7 @@ distributedSwitches:
     members: [{ host: l0, uplinks: [vmnic0] }]
     portgroups: [{ name: Nest-PG, security: { forgedTransmits: accept }, macLearning: { enabled: true } }]
 hosts:
-  - name: l0
-    cpu: xeon-gold-6130
-    memory: 256GB
-    nics: [{ name: vmnic0, mac: '00:10:00:00:00:00', connect: psw/p1 }]
+${l0Host()}
 vms:
   - name: l1
     host: l0
@@ -462,12 +441,12 @@ vms:
     memory: 8GB
     hardwareVersion: 20
     exposeHardwareVirtualization: true
-    nics: [{ network: Nest-PG, mac: '${MAC.l1}' }]
+    nics: [{ network: Nest-PG, mac: '${MACS.l1}' }]
     nested:
       hypervisor: esxi
       switches:
         - { name: vSwitch0, uplinks: [vmnic0], portgroups: [{ name: VM Network }] }
-  - { name: v, host: l1, cpus: 1, memory: 1GB, nics: [{ network: VM Network, mac: '${MAC.v}', ip: 10.0.0.21/24, multicast: ['239.1.1.1'] }] }
+  - { name: v, host: l1, cpus: 1, memory: 1GB, nics: [{ network: VM Network, mac: '${MACS.v}', ip: 10.0.0.21/24, multicast: ['239.1.1.1'] }] }
 `;
 }
 
@@ -495,21 +474,12 @@ test('R1.7 snooping, nested: v\'s report crosses the nested vSwitch and teaches 
 // State between commands, behaviour unchanged without IGMP
 // ================================================================================================
 
-function rebuild(inv: Inventory, net: Network): Network {
-  const state = JSON.parse(JSON.stringify(snapshot(net, {})));
-  const next = buildNetwork(inv, { vm: (n) => ({ on: inv.vms.get(n)!.power === 'on', host: inv.vms.get(n)!.host }) });
-  restore(next, state);
-  next.fabric.now = net.fabric.now;
-  startPeriodic(next);
-  return next;
-}
-
 test('R1.7, R9.3: memberships, mrouter ports and queriers survive from command to command; guests that reported do not report again, until their link comes up', () => {
   const { inv, net } = lab(vdsLab({ pswSnooping: true, querier: true }));
   advance(net, 30_000);
   v2report(net, 'd/nic0', '239.9.9.9');
   const before = [groupsView(net, S, net.fabric.now), groupsView(net, 'pswitch:psw', net.fabric.now)];
-  const next = rebuild(inv, net);
+  const next = network(inv, { state: snapshot(net, {}), now: net.fabric.now });
   assert.deepEqual([groupsView(next, S, next.fabric.now), groupsView(next, 'pswitch:psw', next.fabric.now)], before, 'the same tables, ages and all');
   const w = watch(next);
   advance(next, 1000);
@@ -589,33 +559,13 @@ test('lint: multicast-groups-share-mac (R1.7: basic filtering cannot tell 239.1.
 // The command line: nestlab groups
 // ================================================================================================
 
-const execFileAsync = promisify(execFile);
-
-/** CLI commands one after the other in one Node process, from source (dist/ may predate this feature). */
-async function cli(commands: string[][]): Promise<Array<{ code: number; stdout: string }>> {
-  const script = `
-    const { main } = await import('./src/cli/main.ts');
-    const write = process.stdout.write.bind(process.stdout);
-    const results = [];
-    for (const args of JSON.parse(process.env.NESTLAB_COMMANDS)) {
-      let stdout = '';
-      process.stdout.write = (chunk) => { stdout += chunk; return true; };
-      try { results.push({ code: await main(args), stdout }); } finally { process.stdout.write = write; }
-    }
-    write(JSON.stringify(results));`;
-  const r = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: '1', NESTLAB_COMMANDS: JSON.stringify(commands) },
-  });
-  return JSON.parse(r.stdout) as Array<{ code: number; stdout: string }>;
-}
-
 test('nestlab groups SWITCH (--json and table): groups → ports with age; the vDS\'s query round renews them; advance runs the queriers (R1.7, R9.3)', async () => {
   const dir = tempDir();
   const file = join(dir, 'lab.yaml');
   writeFileSync(file, vdsLab({ pswSnooping: true }));
   const state = ['--state', join(dir, 'state')];
   const json = [...state, '--json'];
-  const results = await cli([
+  const results = await nestlabSrcSession([
     ['up', file, ...json], ['groups', 'dvs@esx1', ...json], ['advance', '100s', ...json], ['groups', 'dvs@esx1', ...json],
     ['advance', '40s', ...json], ['groups', 'dvs@esx1', ...json], ['groups', 'psw', ...json], ['groups', 'psw', ...state], ['groups', 'nope', ...json],
   ]);

@@ -13,22 +13,20 @@
 // §43.4.4 timers (Linux bond_3ad.c).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BROADCAST_MAC, buildEthernet, buildIpv4, buildUdp, ipToNumber, macToNumber } from '../src/net/codec/index.js';
 import { changeLink } from '../src/net/links.js';
 import { AGGREGATE_WAIT_MS, lacpNeedsTime, type LacpView } from '../src/net/lacp.js';
 import { isSlowProtocolsAt, LACP_ACTIVITY, LACP_DISTRIBUTING, LACP_SYNC, parseLacpdu } from '../src/net/lacp-pdu.js';
-import { startPeriodic } from '../src/net/periodic.js';
 import { endpoint, trace, targetIp } from '../src/net/probe.js';
-import { restore, snapshot } from '../src/net/state.js';
+import { snapshot } from '../src/net/state.js';
 import { switchMac } from '../src/net/stp.js';
-import { buildNetwork, type Network } from '../src/net/topology.js';
+import type { Network } from '../src/net/topology.js';
 import { loadLabText } from '../src/plan/load.js';
 import { lint } from '../src/lint/index.js';
-import { tempDir } from './helpers.js';
-import { MAC, ROOT, advance, eth, lab, m, pingOk, portOf, record, send, vm, vswitch, watch } from './net-helpers.js';
+import { nestlabSrc, tempDir } from './helpers.js';
+import { MAC, advance, eth, lab, m, network, pingOk, portOf, record, send, vm, vswitch, watch } from './net-helpers.js';
 
 // ---- labs -------------------------------------------------------------------------------------
 
@@ -334,14 +332,7 @@ test('R6.5: a negotiation under way is saved with the network state and complete
   const l = loadLabText('s.yaml', text);
   assert.ok(l.ok, 'the lab resolves');
   const inv = l.inventory;
-  const build = (now: number, saved?: ReturnType<typeof snapshot>) => {
-    const net = buildNetwork(inv, { vm: (n) => ({ on: inv.vms.get(n)!.power === 'on', host: inv.vms.get(n)!.host }) });
-    if (saved) restore(net, saved);
-    net.fabric.now = now;
-    startPeriodic(net);
-    return net;
-  };
-  const one = build(10_000);
+  const one = network(inv, { now: 10_000 });
   changeLink(one, portOf(one, VMNIC0), false);
   changeLink(one, portOf(one, VMNIC0), true);
   advance(one, 500);
@@ -349,16 +340,16 @@ test('R6.5: a negotiation under way is saved with the network state and complete
   assert.deepEqual(saved.lacp!.members[VMNIC0], ['negotiating', 12_000]);
   assert.equal(saved.lacp!.pending, true);
   const spec = JSON.stringify(l.spec);
-  assert.equal(lacpNeedsTime(spec, () => JSON.stringify(saved)), true, 'advance must run the network');
-  assert.equal(lacpNeedsTime(JSON.stringify({ distributedSwitches: [] }), () => JSON.stringify(saved)), false, 'labs without LACP pay a substring search');
+  assert.equal(lacpNeedsTime(spec, () => saved), true, 'advance must run the network');
+  assert.equal(lacpNeedsTime(JSON.stringify({ distributedSwitches: [] }), () => assert.fail('the saved state was read')), false, 'labs without LACP pay a substring search');
   // The next command, before the wait is over: still negotiating …
-  const two = build(11_000, saved);
+  const two = network(inv, { state: saved, now: 11_000 });
   assert.deepEqual(states(two), ['negotiating', 'bundled']);
   advance(two, 1000);
   assert.deepEqual(states(two), ['bundled', 'bundled'], '… and bundled at 12 s');
   assert.equal(snapshot(two, {}).lacp!.pending, undefined);
   // A command that starts after the wait is over finds it bundled at once.
-  const three = build(60_000, saved);
+  const three = network(inv, { state: saved, now: 60_000 });
   assert.deepEqual(states(three), ['bundled', 'bundled']);
   assert.deepEqual(three.events.filter((e) => e.type === 'lacp.bundled').map((e) => e.t), [12_000, 12_000]);
 });
@@ -467,51 +458,43 @@ test('R6.5, R5.7: lint — a port group teams on a LAG a member host assigned no
 
 // ---- the CLI ----------------------------------------------------------------------------------
 
-/** The CLI from source (the built one in dist/ may predate this feature). */
-function cli(args: string[]): { code: number; json: () => any } { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));", ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 1 << 26,
-  });
-  return { code: r.status ?? -1, json: () => JSON.parse(r.stdout) as unknown };
-}
-
 test('R6.5 end to end: show dvs / psw / esx1, link down and up, events, advance 2s, trace — state carried from command to command', () => {
   const dir = tempDir();
   const file = join(dir, 'lacp.yaml');
   writeFileSync(file, lacpLab({ psw: 'active', lag: ACTIVE }));
   const s = ['--state', join(dir, 'state'), '--json'];
-  assert.equal(cli(['up', file, ...s]).code, 0);
-  const dvs = cli(['show', 'dvs', ...s]).json();
+  assert.equal(nestlabSrc(['up', file, ...s]).code, 0);
+  const dvs = nestlabSrc(['show', 'dvs', ...s]).json();
   assert.deepEqual(dvs.lags, [{ name: 'lag1', ports: 2, mode: 'active', loadBalancing: 'srcDestIpTcpUdpPortVlan', timeout: 'slow' }]);
   assert.deepEqual(dvs.lacp.esx1[0].members.map((x: { state: string }) => x.state), ['bundled', 'bundled']);
-  const psw = cli(['show', 'psw', ...s]).json();
+  const psw = nestlabSrc(['show', 'psw', ...s]).json();
   assert.equal(psw.lacp.channels[0].name, 'po1');
   assert.equal(psw.lacp.channels[0].partner, '32768,00:10:00:00:00:00');
   const p1 = psw.ports.find((p: { name: string }) => p.name === 'p1');
   assert.deepEqual([p1.channel, p1.channelMode, p1.lacp.state, p1.lacp.partner.port], ['po1', 'active', 'bundled', 'esx1/vmnic0']);
-  assert.equal(cli(['link', 'down', 'esx1/vmnic0', ...s]).code, 0);
-  const host = cli(['show', 'esx1', ...s]).json();
+  assert.equal(nestlabSrc(['link', 'down', 'esx1/vmnic0', ...s]).code, 0);
+  const host = nestlabSrc(['show', 'esx1', ...s]).json();
   assert.deepEqual(host.lacp[0].lags[0].members.map((x: { state: string }) => x.state), ['down', 'bundled']);
-  assert.equal(cli(['ping', 'a', 'h', '--count', '2', ...s]).json().received, 2, 'the LAG carries on with one member');
-  assert.equal(cli(['link', 'up', 'esx1/vmnic0', ...s]).code, 0);
+  assert.equal(nestlabSrc(['ping', 'a', 'h', '--count', '2', ...s]).json().received, 2, 'the LAG carries on with one member');
+  assert.equal(nestlabSrc(['link', 'up', 'esx1/vmnic0', ...s]).code, 0);
   // link up ran the network for 1 s: still negotiating, bundled in about 1 s more.
-  const negotiating = cli(['show', 'dvs', ...s]).json().lacp.esx1[0].members[0];
+  const negotiating = nestlabSrc(['show', 'dvs', ...s]).json().lacp.esx1[0].members[0];
   assert.equal(negotiating.state, 'negotiating');
   assert.equal(negotiating.bundlesInS, 1);
-  assert.equal(cli(['advance', '2s', ...s]).code, 0);
-  assert.deepEqual(cli(['show', 'dvs', ...s]).json().lacp.esx1[0].members.map((x: { state: string }) => x.state), ['bundled', 'bundled'], 'advance ran the network: the member bundled');
-  const events = cli(['events', '--type', 'lacp.', ...s]).json().events as Array<{ type: string; object: string }>;
+  assert.equal(nestlabSrc(['advance', '2s', ...s]).code, 0);
+  assert.deepEqual(nestlabSrc(['show', 'dvs', ...s]).json().lacp.esx1[0].members.map((x: { state: string }) => x.state), ['bundled', 'bundled'], 'advance ran the network: the member bundled');
+  const events = nestlabSrc(['events', '--type', 'lacp.', ...s]).json().events as Array<{ type: string; object: string }>;
   assert.deepEqual(events.map((e) => [e.type, e.object]), [
     ['lacp.unbundled', VMNIC0], ['lacp.unbundled', 'switchport:psw/p1'], ['lacp.bundled', VMNIC0], ['lacp.bundled', 'switchport:psw/p1'],
   ]);
-  const tr = cli(['trace', 'a', 'h', ...s]).json();
+  const tr = nestlabSrc(['trace', 'a', 'h', ...s]).json();
   assert.equal(tr.delivered, true);
   const hop = tr.frames.flatMap((f: { hops: Array<{ device: string; action: string; rule: string; reason: string }> }) => f.hops).find((h: { device: string; action: string }) => h.device === DVS && h.action === 'forward');
   assert.equal(hop.rule, 'R6.5');
   assert.match(hop.reason, /^lag1-[01]$/);
-  const text = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));", 'show', 'psw', '--state', join(dir, 'state')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }).stdout;
+  const text = nestlabSrc(['show', 'psw', '--state', join(dir, 'state')]).stdout;
   assert.match(text, /bundled/, 'the text rendering shows the members\' states');
   // Validate warns about a passive–passive pair.
   writeFileSync(file, lacpLab({ psw: 'passive' }));
-  assert.ok(JSON.stringify(cli(['validate', file, '--json']).json()).includes('lag-not-on-lacp-channel'), 'validate warns');
+  assert.ok(JSON.stringify(nestlabSrc(['validate', file, '--json']).json()).includes('lag-not-on-lacp-channel'), 'validate warns');
 });

@@ -5,22 +5,19 @@
 // failover. Model choices marked [L] are explained in src/net/lbt.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadLabText } from '../src/plan/load.js';
-import { buildNetwork, type Network } from '../src/net/topology.js';
-import { startPeriodic } from '../src/net/periodic.js';
-import { restore, snapshot } from '../src/net/state.js';
+import type { Network } from '../src/net/topology.js';
+import { snapshot } from '../src/net/state.js';
 import { changeLink } from '../src/net/links.js';
 import { PhysicalSwitch } from '../src/net/pswitch.js';
 import { hasLoadBasedWork, uplinkLoads } from '../src/net/lbt.js';
 import { parseMbps } from '../src/spec/units.js';
 import { lint } from '../src/lint/index.js';
 import type { Inventory } from '../src/model/inventory.js';
-import { eth, hostLab, m, MAC, portOf, send, vswitch, watch, ROOT, UP0, UP1 } from './net-helpers.js';
-import { tempDir } from './helpers.js';
+import { eth, hostLab, m, MAC, network, portOf, send, vswitch, watch, UP0, UP1 } from './net-helpers.js';
+import { nestlabSrcSession, tempDir } from './helpers.js';
 
 const DVS = 'dvswitch:dvs@esx1';
 const port = (vmName: string) => `${DVS}[vnic:${vmName}/0]`;
@@ -72,15 +69,6 @@ function inventory(text: string): Inventory {
   return l.inventory;
 }
 
-/** The running network of a lab at virtual time `now` (ms), its periodic work started — as withNetwork does. */
-function build(inv: Inventory, now = 0, state?: ReturnType<typeof snapshot>): Network {
-  const net = buildNetwork(inv, { vm: (n) => ({ on: inv.vms.get(n)!.power === 'on', host: inv.vms.get(n)!.host }) });
-  if (state) restore(net, state);
-  net.fabric.now = now;
-  startPeriodic(net);
-  return net;
-}
-
 const at = (net: Network, ms: number) => net.fabric.runUntil(ms);
 const moves = (net: Network) => net.events.filter((e) => e.type === 'teaming.lbt-move');
 
@@ -105,7 +93,7 @@ const BUSY: VmLoad[] = [{ name: 'a', rate: '400Mbps' }, { name: 'b', rate: '100M
 // ---- the trigger: ≥ 75% for 30 s --------------------------------------------------------------
 
 test('R5.5: uplink1 at 80% for 30 s → LBT moves one VM to uplink2; its frames leave there and the physical switch re-learns it by RARP (R5.10)', () => {
-  const net = build(inventory(lbtLab(BUSY)));
+  const net = network(inventory(lbtLab(BUSY)));
   assert.deepEqual(['a', 'b', 'c'].map((v) => leavesOn(net, v)), [UP0, UP1, UP0], 'placed by port id first (R5.2)');
   assert.equal(learnedAt(net, m('a')), 'switchport:psw/p1');
   const loads = uplinkLoads(vswitch(net, DVS));
@@ -129,10 +117,10 @@ test('R5.5: uplink1 at 80% for 30 s → LBT moves one VM to uplink2; its frames 
 });
 
 test('R5.5: exactly 75% counts as busy ("75% or higher") and moves; 70% never does', () => {
-  const at75 = build(inventory(lbtLab([{ name: 'a', rate: '375Mbps' }, { name: 'b', rate: '100Mbps' }, { name: 'c', rate: '375' }])));
+  const at75 = network(inventory(lbtLab([{ name: 'a', rate: '375Mbps' }, { name: 'b', rate: '100Mbps' }, { name: 'c', rate: '375' }])));
   at(at75, 30_000);
   assert.deepEqual(moves(at75).map((e) => e.object), [port('a')]);
-  const at70 = build(inventory(lbtLab([{ name: 'a', rate: '300Mbps' }, { name: 'b', rate: '100Mbps' }, { name: 'c', rate: '400Mbps' }])));
+  const at70 = network(inventory(lbtLab([{ name: 'a', rate: '300Mbps' }, { name: 'b', rate: '100Mbps' }, { name: 'c', rate: '400Mbps' }])));
   at(at70, 10 * 60_000);
   assert.deepEqual(moves(at70), [], 'below 75%: nothing moves, however long');
   assert.equal(leavesOn(at70, 'a'), UP0);
@@ -140,7 +128,7 @@ test('R5.5: exactly 75% counts as busy ("75% or higher") and moves; 70% never do
 
 test('R5.5: busy for less than 30 s at an evaluation moves nothing; the next evaluation, 30 s busy, does', () => {
   // The network is first seen at 10 s with uplink1 at 80% (the VMs' load came with a command then).
-  const net = build(inventory(lbtLab(BUSY)), 10_000);
+  const net = network(inventory(lbtLab(BUSY)), { now: 10_000 });
   at(net, 30_000);
   assert.deepEqual(moves(net), [], 'at the 30 s evaluation uplink1 has been busy 20 s only');
   at(net, 59_999);
@@ -150,7 +138,7 @@ test('R5.5: busy for less than 30 s at an evaluation moves nothing; the next eva
 });
 
 test('R5.5: 10 Gb/s uplinks — the same VMs are 8%, nothing to move (load is relative to the NIC speed)', () => {
-  const net = build(inventory(lbtLab(BUSY, { speed: 10_000 })));
+  const net = network(inventory(lbtLab(BUSY, { speed: 10_000 })));
   at(net, 5 * 60_000);
   assert.deepEqual(moves(net), []);
 });
@@ -158,26 +146,26 @@ test('R5.5: 10 Gb/s uplinks — the same VMs are 8%, nothing to move (load is re
 // ---- what moves, and where to ----------------------------------------------------------------------
 
 test('R5.5 [L]: no adapter with free capacity — three VMs at 400 Mb/s on two 1 Gb/s uplinks stay put (a move would only swap the 80%)', () => {
-  const net = build(inventory(lbtLab([{ name: 'a', rate: '400Mbps' }, { name: 'b', rate: '400Mbps' }, { name: 'c', rate: '400Mbps' }])));
+  const net = network(inventory(lbtLab([{ name: 'a', rate: '400Mbps' }, { name: 'b', rate: '400Mbps' }, { name: 'c', rate: '400Mbps' }])));
   at(net, 10 * 60_000);
   assert.deepEqual(moves(net), [], 'uplink2 would be at 80% with any of them: LBT does not ping-pong every 30 s');
   assert.deepEqual(['a', 'b', 'c'].map((v) => leavesOn(net, v)), [UP0, UP1, UP0]);
 });
 
 test('R5.5, R5.7: LBT never moves a port onto a standby (or unused) uplink', () => {
-  const net = build(inventory(lbtLab(BUSY, { teaming: '{ policy: load-based, active: [uplink1], standby: [uplink2] }' })));
+  const net = network(inventory(lbtLab(BUSY, { teaming: '{ policy: load-based, active: [uplink1], standby: [uplink2] }' })));
   assert.equal(uplinkLoads(vswitch(net, DVS)).get(portOf(net, UP0))!.txMbps, 900, 'every port on the one active uplink: 90%');
   at(net, 5 * 60_000);
   assert.deepEqual(moves(net), [], 'uplink2 is idle but standby');
   assert.deepEqual(['a', 'b', 'c'].map((v) => leavesOn(net, v)), [UP0, UP0, UP0]);
-  const unused = build(inventory(lbtLab(BUSY, { uplinks: 3, teaming: '{ policy: load-based, active: [uplink1, uplink2], unused: [uplink3] }' })));
+  const unused = network(inventory(lbtLab(BUSY, { uplinks: 3, teaming: '{ policy: load-based, active: [uplink1, uplink2], unused: [uplink3] }' })));
   at(unused, 5 * 60_000);
   assert.deepEqual(moves(unused).map((e) => (e.data as { to: string }).to), [UP1], 'with room on an active uplink, there; never on vmnic2');
 });
 
 test('R5.5: only ports whose policy is load-based move; port-id ports still count in the uplink\'s load', () => {
   // a (port-id, 400) and c (load-based, 400) share uplink1; b (load-based, 100) is on uplink2.
-  const net = build(inventory(lbtLab([{ name: 'a', rate: '400Mbps', pg: 'PID' }, { name: 'b', rate: '100Mbps' }, { name: 'c', rate: '400Mbps' }])));
+  const net = network(inventory(lbtLab([{ name: 'a', rate: '400Mbps', pg: 'PID' }, { name: 'b', rate: '100Mbps' }, { name: 'c', rate: '400Mbps' }])));
   at(net, 30_000);
   assert.deepEqual(moves(net).map((e) => e.object), [port('c')], 'c moves although a came first: a is not load-based');
   assert.equal(leavesOn(net, 'a'), UP0);
@@ -186,7 +174,7 @@ test('R5.5: only ports whose policy is load-based move; port-id ports still coun
 
 test('R5.5 [L]: largest first, to the least-loaded active uplink that stays under 75% — as few moves as needed', () => {
   // Three uplinks. uplink1: a 500 + d 300 = 800 (80%); uplink2: b 600 (60%); uplink3: c 100 (10%).
-  const net = build(inventory(lbtLab([
+  const net = network(inventory(lbtLab([
     { name: 'a', rate: '500Mbps' }, { name: 'b', rate: '600Mbps' }, { name: 'c', rate: '100Mbps' }, { name: 'd', rate: '300Mbps' },
   ], { uplinks: 3 })));
   assert.deepEqual([...uplinkLoads(vswitch(net, DVS)).values()].map((l) => l.txMbps), [800, 600, 100]);
@@ -196,7 +184,7 @@ test('R5.5 [L]: largest first, to the least-loaded active uplink that stays unde
 });
 
 test('R5.5: receive load counts too — a VM that mostly receives makes its uplink busy (workload.network { tx, rx })', () => {
-  const net = build(inventory(lbtLab([{ name: 'a', rate: '{ tx: 50Mbps, rx: 500Mbps }' }, { name: 'b', rate: '10Mbps' }, { name: 'c', rate: '{ rx: 0.3Gbps }' }])));
+  const net = network(inventory(lbtLab([{ name: 'a', rate: '{ tx: 50Mbps, rx: 500Mbps }' }, { name: 'b', rate: '10Mbps' }, { name: 'c', rate: '{ rx: 0.3Gbps }' }])));
   const up1 = uplinkLoads(vswitch(net, DVS)).get(portOf(net, UP0))!;
   assert.deepEqual([up1.txMbps, up1.rxMbps], [50, 800], 'sending 5%, receiving 80%');
   at(net, 30_000);
@@ -208,7 +196,7 @@ test('R5.5: receive load counts too — a VM that mostly receives makes its upli
 // ---- failover, failback, persistence ------------------------------------------------------------------
 
 test('R5.5, R5.7, R5.11: a failed uplink\'s LBT ports are redistributed to the survivors; on recovery they return to their LBT uplink', () => {
-  const net = build(inventory(lbtLab(BUSY)));
+  const net = network(inventory(lbtLab(BUSY)));
   at(net, 31_000); // a moved to uplink2
   const down = changeLink(net, portOf(net, UP1), false);
   assert.deepEqual(down, [port('a'), port('b')], 'a (LBT-placed) and b (port id) leave the failed uplink2');
@@ -226,7 +214,7 @@ test('R5.5, R5.7, R5.11: a failed uplink\'s LBT ports are redistributed to the s
 });
 
 test('R5.5, R5.7: everything on the surviving uplink at 90% — nowhere to move; when the other comes back, port-id placement returns and LBT re-balances 30 s later', () => {
-  const net = build(inventory(lbtLab(BUSY)));
+  const net = network(inventory(lbtLab(BUSY)));
   changeLink(net, portOf(net, UP0), false);
   assert.equal(uplinkLoads(vswitch(net, DVS)).get(portOf(net, UP1))!.txMbps, 900);
   at(net, 120_000);
@@ -242,23 +230,23 @@ test('R5.5, R5.7: everything on the surviving uplink at 90% — nowhere to move;
 
 test('R5.5: LBT\'s choice, busy uplinks and the evaluation clock persist between commands (NetState)', () => {
   const inv = inventory(lbtLab(BUSY));
-  const first = build(inv);
+  const first = network(inv);
   at(first, 31_000);
   const saved = snapshot(first, {});
   assert.deepEqual(saved.lbt!.moved, { [port('a')]: UP1 });
   assert.deepEqual(saved.lbt!.switches[DVS], { t: 30_000, uplinks: { [UP0]: [400, 400, -1], [UP1]: [500, 500, -1] } });
   assert.equal(saved.selected![port('a')], UP1);
   // The next command rebuilds the network from the inventory: a is still on uplink2.
-  const next = build(inv, 31_000, JSON.parse(JSON.stringify(saved)) as typeof saved);
+  const next = network(inv, { state: saved, now: 31_000 });
   assert.equal(leavesOn(next, 'a'), UP1);
   at(next, 10 * 60_000);
   assert.deepEqual(moves(next), []);
   // A busy uplink seen by one command keeps its start time in the next: the window spans commands.
-  const early = build(inv);
+  const early = network(inv);
   at(early, 20_000);
   const busy = snapshot(early, {});
   assert.deepEqual(busy.lbt!.switches[DVS]!.uplinks[UP0], [800, 800, 0], 'uplink1 busy since 0 s');
-  const later = build(inv, 20_000, JSON.parse(JSON.stringify(busy)) as typeof busy);
+  const later = network(inv, { state: busy, now: 20_000 });
   at(later, 30_000);
   assert.deepEqual(moves(later).map((e) => [e.t, e.object]), [[30_000, port('a')]]);
 });
@@ -294,7 +282,7 @@ vms:
       switches: [{ name: vSwitch0, uplinks: [vmnic0], portgroups: [{ name: VM Network }] }]
   - { name: v, host: l1, cpus: 1, memory: 1GB, workload: { network: 700Mbps }, nics: [{ network: VM Network }] }
 `;
-  const net = build(inventory(text));
+  const net = network(inventory(text));
   const sw = vswitch(net, 'dvswitch:dvs@l0');
   assert.deepEqual([...uplinkLoads(sw).values()].map((l) => l.txMbps), [800, 0], 'r (100) and l1 (its nested VM v, 700) on uplink1; x idle on uplink2');
   at(net, 30_000);
@@ -311,7 +299,7 @@ test('R5.1: load-based on a standard vSwitch — a lint warning, and it teams by
   });
   const inv = inventory(text);
   assert.deepEqual(lint(inv).filter((f) => f.code === 'load-based-needs-vds').map((f) => f.path), [['hosts', 0, 'switches', 0, 'portgroups', 0, 'teaming', 'policy']]);
-  const net = build(inv);
+  const net = network(inv);
   assert.equal(net.fabric.pending, 0, 'no LBT timer on a vSS');
   at(net, 5 * 60_000);
   assert.deepEqual(net.events, []);
@@ -326,7 +314,7 @@ test('R5.5: labs without network rates are unchanged — no timer, no LBT state,
   const plain = loadLabText('lbt.yaml', lbtLab([{ name: 'a' }, { name: 'b' }, { name: 'c' }]));
   assert.ok(plain.ok);
   assert.equal(plain.inventory.vms.get('a')!.workload.network, undefined, 'no network key in the stored config: `plan` sees no change');
-  const net = build(plain.inventory);
+  const net = network(plain.inventory);
   assert.equal(net.fabric.pending, 0);
   assert.equal(snapshot(net, {}).lbt, undefined);
   assert.equal(hasLoadBasedWork(JSON.stringify(plain.spec)), false);
@@ -366,29 +354,6 @@ test('workload.network: rates in Mb/s (800Mbps, 1.5Gbps, 800Mb/s, a number), eac
 
 // ---- the command line -------------------------------------------------------------------------------
 
-const execFileAsync = promisify(execFile);
-
-/**
- * Run CLI commands one after the other in one Node process, from source (the tests must not
- * depend on a fresh `npm run build`): each command's exit code and stdout.
- */
-async function cli(commands: string[][]): Promise<Array<{ code: number; stdout: string }>> {
-  const script = `
-    const { main } = await import('./src/cli/main.ts');
-    const write = process.stdout.write.bind(process.stdout);
-    const results = [];
-    for (const args of JSON.parse(process.env.NESTLAB_COMMANDS)) {
-      let stdout = '';
-      process.stdout.write = (chunk) => { stdout += chunk; return true; };
-      try { results.push({ code: await main(args), stdout }); } finally { process.stdout.write = write; }
-    }
-    write(JSON.stringify(results));`;
-  const r = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: '1', NESTLAB_COMMANDS: JSON.stringify(commands) },
-  });
-  return JSON.parse(r.stdout) as Array<{ code: number; stdout: string }>;
-}
-
 /** The same commands on a fresh state directory: their JSON outputs, checked along the way. */
 async function cliRun(): Promise<string[]> {
   const dir = tempDir();
@@ -400,7 +365,7 @@ async function cliRun(): Promise<string[]> {
     // d powers on (port 3 → uplink2 by port id): uplink2 at 90%.
     ['power', 'on', 'd'], ['advance', '1m'], ['show', 'esx1'], ['advance', '5m'], ['events'],
   ];
-  const results = await cli(commands.map((c) => [...c, ...s]));
+  const results = await nestlabSrcSession(commands.map((c) => [...c, ...s]));
   results.forEach((r, i) => assert.equal(r.code, 0, `${commands[i]!.join(' ')}: ${r.stdout}`));
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const [, , lbtEvents, show1, macs, , , show2, , all] = results.map((r) => JSON.parse(r.stdout) as any);

@@ -12,18 +12,13 @@
 // full table learns nothing new; a leaf port takes part only while its port is in promiscuous mode.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { BROADCAST_MAC, macToNumber, macToString } from '../src/net/codec/index.js';
-import { buildNetwork } from '../src/net/topology.js';
-import { restore, snapshot } from '../src/net/state.js';
+import { snapshot } from '../src/net/state.js';
 import { LEARNSWITCH_TABLE_SIZE } from '../src/net/learnswitch.js';
 import { loadLabText } from '../src/plan/load.js';
-import { up } from '../src/engine/apply.js';
 import { migrate } from '../src/engine/migrate.js';
 import { macTable, pingLab } from '../src/engine/network.js';
-import { Store } from '../src/store/store.js';
-import { tempDir } from './helpers.js';
-import { advance, eth, FOREIGN, lab, m, MAC, nestedLab, pingOk, record, send, vswitch, watch, type NestedLab } from './net-helpers.js';
+import { advance, eth, FOREIGN, lab, m, MAC, nestedLab, network, pingOk, pswNetwork, upInProcess, record, send, vswitch, watch, type NestedLab } from './net-helpers.js';
 
 const L0 = 'dvswitch:dvs@l0';
 const L0_UPLINK = 'nic:l0/vmnic0';
@@ -244,10 +239,7 @@ test('R4b.1: the table survives a rebuild — leaf entries saved under the vNIC 
   const saved = JSON.parse(JSON.stringify(snapshot(first.net, {}))) as ReturnType<typeof snapshot>;
   assert.deepEqual(saved.learnswitch?.leaf['vnic:l1/0']?.map(([vlan, mac]) => [vlan, mac]), [[0, m('v')]]);
   assert.deepEqual(saved.learnswitch?.uplink[L0_UPLINK]?.map(([vlan, mac]) => [vlan, mac]), [[0, m('h')]]);
-  const inv = first.inv;
-  const net = buildNetwork(inv, { vm: (n) => ({ on: inv.vms.get(n)!.power === 'on', host: inv.vms.get(n)!.host }) });
-  restore(net, saved);
-  net.fabric.now = first.net.fabric.now;
+  const net = network(first.inv, { state: saved, now: first.net.fabric.now });
   assert.deepEqual(fromH(net, m('v')), { l1: 1, l1b: 0, r: 0 }, 'still learned after the rebuild');
 });
 
@@ -260,17 +252,7 @@ function vmotionLab(macLearn: 'learnswitch' | 'dvfilter'): string {
     switches: [{ name: vSwitch0, uplinks: [vmnic0], portgroups: [{ name: VMK, vmkernel: [{ name: vmk1, ip: 10.0.9.${n}/24, services: [vmotion] }] }] }]`;
   return `lab: lsmotion
 vcenter: external
-network:
-  switches:
-    - name: psw
-      ports:
-        p1: { mode: trunk, native: 1, allowed: all }
-        p2: { mode: trunk, native: 1, allowed: all }
-        p3: { mode: trunk, native: 1, allowed: all }
-        p4: { mode: trunk, native: 1, allowed: all }
-        p10: { mode: access, vlan: 1 }
-  stations:
-    - { name: h, nics: [{ name: eth0, mac: '${MAC.h}', ip: 10.0.0.100/24, connect: psw/p10 }] }
+${pswNetwork({ trunks: 4, h10: false })}
 datastores:
   - { name: nfs, type: nfs, capacity: 1TB, hosts: [l0a, l0b] }
 hosts:
@@ -294,16 +276,6 @@ vms:
       switches: [{ name: vSwitch0, uplinks: [vmnic0], portgroups: [{ name: VM Network }] }]
   - { name: v, host: l1, cpus: 1, memory: 1GB, nics: [{ network: VM Network, mac: '${MAC.v}', ip: 10.0.0.21/24 }] }
 `;
-}
-
-function upInProcess(text: string, name: string): { store: Store; row: () => ReturnType<Store['lab']> & object } {
-  const dir = tempDir();
-  const l = loadLabText(join(dir, 'lab.yaml'), text);
-  assert.ok(l.ok, JSON.stringify(l.ok ? [] : l.errors));
-  const store = new Store(join(dir, 'state'));
-  const r = up(store, join(dir, 'lab.yaml'), l.spec, l.inventory);
-  assert.deepEqual(r.failed, []);
-  return { store, row: () => store.lab(name)! };
 }
 
 test('R4b.1: `nestlab macs` lists Learnswitch entries with type learnswitch, their VLAN and age', () => {

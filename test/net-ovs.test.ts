@@ -10,10 +10,10 @@ import { BROADCAST_MAC, gratuitousArpFrame, ipToNumber, macToNumber } from '../s
 import { changeLink } from '../src/net/links.js';
 import { OvsBridge } from '../src/net/ovs.js';
 import { PhysicalSwitch } from '../src/net/pswitch.js';
-import { restore, snapshot } from '../src/net/state.js';
-import { buildNetwork, type Network } from '../src/net/topology.js';
+import { snapshot } from '../src/net/state.js';
+import type { Network } from '../src/net/topology.js';
 import { loadLabText } from '../src/plan/load.js';
-import { advance, dropAt, eth, lab, MAC, m, nestedKvm, pingOk, portOf, record, send, tap, watch } from './net-helpers.js';
+import { advance, dropAt, eth, l0Host, lab, MAC, m, nestedKvm, network, pingOk, pswNetwork, portOf, record, send, tap, watch } from './net-helpers.js';
 import { tempDir } from './helpers.js';
 
 // ---- labs --------------------------------------------------------------------------------------
@@ -40,17 +40,7 @@ function ovsLab(o: OvsLab): string {
   const nics = Array.from({ length: n }, (_, i) => `      - { name: eth${i}, mac: '00:10:00:00:01:0${i}', connect: psw/p${i + 1} }`);
   return `
 lab: ovs
-network:
-  switches:
-    - name: psw
-      ports:
-        p1: { mode: trunk, native: 1, allowed: all }
-        p2: { mode: trunk, native: 1, allowed: all }
-        p10: { mode: access, vlan: 1 }
-        p11: { mode: access, vlan: 10 }
-  stations:
-    - { name: h, nics: [{ name: eth0, mac: '${MAC.h}', ip: 10.0.0.100/24, connect: psw/p10 }] }
-    - { name: h10, nics: [{ name: eth0, mac: '${MAC.h10}', ip: 10.0.10.100/24, connect: psw/p11 }] }
+${pswNetwork({ trunks: 2 })}
 hosts:
   - name: kvm1
     hypervisor: kvm
@@ -318,8 +308,7 @@ test('R8.5: the bridge\'s MAC table (bond entries included) and its bond\'s acti
   changeLink(first.net, portOf(first.net, ETH0), true);
   const saved = JSON.parse(JSON.stringify(snapshot(first.net, {}))) as ReturnType<typeof snapshot>;
   assert.deepEqual(saved.bonds, { [BR]: ETH1 });
-  const next = buildNetwork(first.inv, { vm: (n) => ({ on: true, host: first.inv.vms.get(n)!.host }) });
-  restore(next, saved);
+  const next = network(first.inv, { state: saved });
   assert.deepEqual([learned(next, 10, 'c'), learned(next, 0, 'h')], [tapOf('c'), BOND]);
   assert.equal(ovs(next).active?.id, ETH1, 'still on eth1 although eth0 is up');
   const w = watch(next);
@@ -335,26 +324,9 @@ test('R8.5: the bridge\'s MAC table (bond entries included) and its bond\'s acti
 function nestedOvsLab(security: string, vlan = 4095): string {
   return `
 lab: nested-ovs
-network:
-  switches:
-    - name: psw
-      ports:
-        p1: { mode: trunk, native: 1, allowed: all }
-        p10: { mode: access, vlan: 1 }
-        p11: { mode: access, vlan: 10 }
-  stations:
-    - { name: h, nics: [{ name: eth0, mac: '${MAC.h}', ip: 10.0.0.100/24, connect: psw/p10 }] }
-    - { name: h10, nics: [{ name: eth0, mac: '${MAC.h10}', ip: 10.0.10.100/24, connect: psw/p11 }] }
+${pswNetwork({ trunks: 1 })}
 hosts:
-  - name: l0
-    cpu: xeon-gold-6130
-    memory: 256GB
-    nics: [{ name: vmnic0, mac: '00:10:00:00:00:00', connect: psw/p1 }]
-    switches:
-      - name: vSwitch0
-        uplinks: [vmnic0]
-        portgroups:
-          - { name: Nest-PG, vlan: ${vlan}, security: ${security} }
+${l0Host([`{ name: Nest-PG, vlan: ${vlan}, security: ${security} }`])}
 vms:
 ${nestedKvm('{ name: br0, type: ovs, uplinks: [eth0], portgroups: [{ name: web, vlan: 10 }] }')}
   - { name: k1, host: kvm1, cpus: 1, memory: 512MB, nics: [{ network: br0, mac: '${MAC.k1}', ip: 10.0.0.41/24 }] }

@@ -15,16 +15,12 @@
 //   - a plain VLAN port group on a PVLAN id is a lint warning, not an error (pvlan-id-as-vlan).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { BROADCAST_MAC, ipToNumber, macToNumber } from '../src/net/codec/index.js';
 import { endpoint, targetIp, trace } from '../src/net/probe.js';
 import { changeLink } from '../src/net/links.js';
 import { loadLabText } from '../src/plan/load.js';
-import { up } from '../src/engine/apply.js';
 import { describeObject, listObjects } from '../src/engine/views.js';
-import { Store } from '../src/store/store.js';
-import { tempDir } from './helpers.js';
-import { advance, eth, lab, pingOk, portOf, send, tap, watch } from './net-helpers.js';
+import { advance, eth, lab, pingOk, portOf, send, tap, upInProcess, vswitch, watch } from './net-helpers.js';
 
 // ---- the lab -------------------------------------------------------------------------------------
 
@@ -333,7 +329,7 @@ test('R3.11, R5.9: beacon probing on PVLAN ports sends beacons on each port\'s o
 
 test('R3.11, R5.10: a PVLAN port that fails over announces itself with RARP tagged with its own id', () => {
   const { net } = lab(pvlanLab({ uplinks: 2, esx1: ['i1'], esx2: [] }));
-  const i1 = net.switches.get(DVS1) as unknown as { settleUplinks(): void; portFor(p: unknown): { selected: { id: string } | null } };
+  const i1 = vswitch(net, DVS1);
   i1.settleUplinks();
   const vp = i1.portFor(portOf(net, port('i1')))!;
   const from = vp.selected!.id;
@@ -346,14 +342,9 @@ test('R3.11, R5.10: a PVLAN port that fails over announces itself with RARP tagg
 });
 
 test('R3.11: `show` and `ls` of a PVLAN dv port group give its type and ids; `show` of the switch gives the map', () => {
-  const dir = tempDir();
-  const text = pvlanLab();
-  const l = loadLabText(join(dir, 'lab.yaml'), text);
-  assert.ok(l.ok);
-  const store = new Store(join(dir, 'state'));
+  const { store, row } = upInProcess(pvlanLab(), 'pvlan');
   try {
-    up(store, join(dir, 'lab.yaml'), l.spec, l.inventory);
-    const labRow = store.lab('pvlan')!;
+    const labRow = row();
     const iso = describeObject(store, labRow, 'Iso');
     assert.deepEqual(iso.vlan, { type: 'pvlan', primary: 100, secondary: 101, pvlanType: 'isolated' });
     const dvs = describeObject(store, labRow, 'dvs');

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadLabText } from '../src/plan/load.js';
-import { buildEthernet, BROADCAST_MAC, macToNumber } from '../src/net/codec/index.js';
+import { buildEthernet, BROADCAST_MAC, groupMac as ipGroupMac, ipToNumber, macToNumber } from '../src/net/codec/index.js';
 import { lint } from '../src/lint/index.js';
 import { advance, eth, hostLab, lab, m, nestedLab, record, send, swPort, tap, vm, vswitch, watch, S1, UP0, UP1, UP2 } from './net-helpers.js';
 
@@ -63,11 +63,8 @@ test('R1.7: multicast from a VM goes to local ports in its VLAN that joined the 
 // IGMP/MLD snooping — a vDS 6.0+ in snooping mode (R1.7, R6.5), physical switches (R9.3), Linux
 // bridges (R8.3) — is pinned in test/net-igmp.test.ts.
 
-/** RFC 1112 §6.4: 01:00:5e + the low 23 bits of the IPv4 group. */
-function groupMac(group: string): number {
-  const [, b = 0, c = 0, d = 0] = group.split('.').map(Number);
-  return 0x01005e000000 + (b & 0x7f) * 0x10000 + c * 0x100 + d;
-}
+/** RFC 1112 §6.4: 01:00:5e + the low 23 bits of the IPv4 group (the codec's groupMac). */
+const groupMac = (group: string): number => ipGroupMac(ipToNumber(group));
 
 /** A sends, B joined 239.1.1.1, C joined nothing, D asks for promiscuous mode on port group P (accept), E joined in VLAN 10. */
 const MCAST_LAB = () => lab(hostLab({
@@ -112,6 +109,7 @@ test('R1.9: multicast from the uplink reaches only joined VMs (and promiscuous p
 test('R1.7, R1.9: forwarding is by MAC — 32 IPv4 groups share one MAC, so a guest receives groups it did not join', () => {
   const { inv, net } = MCAST_LAB();
   assert.deepEqual(inv.vms.get('b')!.nics[0]!.multicast, ['01:00:5e:01:01:01'], '239.1.1.1 → 01:00:5e:01:01:01 (low 23 bits, RFC 1112)');
+  assert.equal(groupMac('239.1.1.1'), macToNumber('01:00:5e:01:01:01'), 'the frames carry the same MAC');
   assert.equal(groupMac('224.129.1.1'), groupMac('239.1.1.1'), '224.129.1.1 differs only in the high bits: the same MAC');
   const w = watch(net);
   send(net, 'a/nic0', eth(m('a'), groupMac('224.129.1.1')));

@@ -5,22 +5,20 @@
 // one command to the next.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BROADCAST_MAC, macToNumber } from '../src/net/codec/index.js';
 import { changeLink } from '../src/net/links.js';
-import { startPeriodic } from '../src/net/periodic.js';
 import { endpoint, ping, targetIp, trace } from '../src/net/probe.js';
-import { restore, snapshot } from '../src/net/state.js';
+import { snapshot } from '../src/net/state.js';
 import { BPDU_MAC, configBpduFrame, parseConfigBpdu } from '../src/net/stp-bpdu.js';
 import { pathCost, switchMac, stpNeedsTime, type StpView } from '../src/net/stp.js';
-import { buildNetwork, type Network } from '../src/net/topology.js';
+import type { Network } from '../src/net/topology.js';
 import { PhysicalSwitch } from '../src/net/pswitch.js';
 import { loadLabText } from '../src/plan/load.js';
 import { lint } from '../src/lint/index.js';
-import { tempDir } from './helpers.js';
-import { MAC, ROOT, advance, dropAt, eth, hostLab, lab, m, nestedKvm, portOf, record, send, tap, vm, watch, S1, UP0, type HostLab } from './net-helpers.js';
+import { nestlabSrc, tempDir } from './helpers.js';
+import { MAC, advance, dropAt, eth, hostLab, lab, m, nestedKvm, network, portOf, record, send, tap, vm, watch, S1, UP0, type HostLab } from './net-helpers.js';
 
 // ---- labs -------------------------------------------------------------------------------------
 
@@ -419,22 +417,16 @@ test('R9.9: listening and learning survive between commands — saved, restored,
   const saved = JSON.parse(JSON.stringify(snapshot(first, {}))) as ReturnType<typeof snapshot>;
   assert.deepEqual(saved.stp?.ports['switchport:psw/p1'], ['listening', 16_000]);
   assert.equal(saved.stp?.pending, true, 'advance must run the network');
-  assert.equal(stpNeedsTime('{"stp":{}}', () => JSON.stringify(saved)), true);
-  assert.equal(stpNeedsTime('{"network":{}}', () => JSON.stringify(saved)), false, 'labs without STP never look at the state');
+  assert.equal(stpNeedsTime('{"stp":{}}', () => saved), true);
+  assert.equal(stpNeedsTime('{"network":{}}', () => assert.fail('the saved state was read')), false, 'labs without STP never look at the state');
   const { inv } = lab(text);
-  const next = buildNetwork(inv, { vm: (n) => ({ on: true, host: inv.vms.get(n)!.host }) });
-  restore(next, saved);
-  next.fabric.now = 12_000;
-  startPeriodic(next);
+  const next = network(inv, { state: saved, now: 12_000 });
   assert.equal(role(next, 'psw', 'p1').state, 'listening');
   assert.equal(role(next, 'psw', 'p1').nextStateInS, 4);
   advance(next, 4000);
   assert.equal(role(next, 'psw', 'p1').state, 'learning', 'at 16 s, as scheduled before');
   // A command much later catches up on what came due in between.
-  const later = buildNetwork(inv, { vm: (n) => ({ on: true, host: inv.vms.get(n)!.host }) });
-  restore(later, JSON.parse(JSON.stringify(snapshot(next, {}))) as ReturnType<typeof snapshot>);
-  later.fabric.now = 60_000;
-  startPeriodic(later);
+  const later = network(inv, { state: snapshot(next, {}), now: 60_000 });
   assert.equal(role(later, 'psw', 'p1').state, 'forwarding');
   assert.deepEqual(later.events.filter((e) => e.type === 'stp.port-state').map((e) => [e.t, (e.data as { to: string }).to]), [[31_000, 'forwarding']]);
   assert.equal(pings(later, 'a', 'h'), 1);
@@ -462,38 +454,30 @@ test('R9.9: the schema takes stp on switches and portfast/bpduguard/speed/stpCos
   }
 });
 
-/** The CLI from source (the built one in dist/ may predate this feature). */
-function cli(args: string[]): { code: number; json: () => any } { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));", ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 1 << 26,
-  });
-  return { code: r.status ?? -1, json: () => JSON.parse(r.stdout) as unknown };
-}
-
 test('R9.9 end to end: link down/up, the blackhole in ping and trace, show psw, advance 30s — state carried from command to command', () => {
   const dir = tempDir();
   const file = join(dir, 'stp.yaml');
   writeFileSync(file, stpHostLab({ uplinks: 2, switchExtra: FAILOVER, vms: [vm('a', 'X', A_IP)] }));
   const s = ['--state', join(dir, 'state'), '--json'];
-  assert.equal(cli(['up', file, ...s]).code, 0);
-  const shown = cli(['show', 'psw', ...s]).json();
+  assert.equal(nestlabSrc(['up', file, ...s]).code, 0);
+  const shown = nestlabSrc(['show', 'psw', ...s]).json();
   assert.equal(shown.spanningTree.isRoot, true);
   assert.deepEqual(shown.ports.find((p: { name: string }) => p.name === 'p1').stp, { role: 'designated', state: 'forwarding', cost: 4, portId: '128.1' });
-  assert.equal(cli(['link', 'down', 'esx1/vmnic0', ...s]).code, 0);
-  assert.equal(cli(['link', 'up', 'esx1/vmnic0', ...s]).code, 0);
-  const p1 = cli(['show', 'psw', ...s]).json().ports.find((p: { name: string }) => p.name === 'p1').stp;
+  assert.equal(nestlabSrc(['link', 'down', 'esx1/vmnic0', ...s]).code, 0);
+  assert.equal(nestlabSrc(['link', 'up', 'esx1/vmnic0', ...s]).code, 0);
+  const p1 = nestlabSrc(['show', 'psw', ...s]).json().ports.find((p: { name: string }) => p.name === 'p1').stp;
   assert.equal(p1.state, 'listening');
-  const ping1 = cli(['ping', 'a', 'h', '--count', '2', ...s]);
+  const ping1 = nestlabSrc(['ping', 'a', 'h', '--count', '2', ...s]);
   assert.equal(ping1.code, 3, 'no reply: a failed back into a listening port');
-  const tr = cli(['trace', 'a', 'h', ...s]).json();
+  const tr = nestlabSrc(['trace', 'a', 'h', ...s]).json();
   const drop = tr.frames.find((f: { drop?: unknown }) => f.drop).drop;
   assert.deepEqual(drop, { device: 'pswitch:psw', port: 'switchport:psw/p1', rule: 'R9.9', reason: 'stp-blocking' });
-  assert.equal(cli(['advance', '30s', ...s]).code, 0);
-  assert.equal(cli(['show', 'psw', ...s]).json().ports.find((p: { name: string }) => p.name === 'p1').stp.state, 'forwarding', 'advance ran the network: the transitions completed');
-  assert.equal(cli(['ping', 'a', 'h', '--count', '2', ...s]).json().received, 2);
-  const events = cli(['events', '--type', 'stp.', ...s]).json().events as Array<{ type: string; object: string; message: string }>;
+  assert.equal(nestlabSrc(['advance', '30s', ...s]).code, 0);
+  assert.equal(nestlabSrc(['show', 'psw', ...s]).json().ports.find((p: { name: string }) => p.name === 'p1').stp.state, 'forwarding', 'advance ran the network: the transitions completed');
+  assert.equal(nestlabSrc(['ping', 'a', 'h', '--count', '2', ...s]).json().received, 2);
+  const events = nestlabSrc(['events', '--type', 'stp.', ...s]).json().events as Array<{ type: string; object: string; message: string }>;
   assert.deepEqual(events.filter((e) => e.object === 'switchport:psw/p1').map((e) => e.type), ['stp.port-state', 'stp.port-state', 'stp.port-state', 'stp.port-state']);
   assert.match(events.at(-1)!.message, /learning → forwarding/);
-  const lintOut = cli(['validate', file, '--json']).json();
+  const lintOut = nestlabSrc(['validate', file, '--json']).json();
   assert.ok(JSON.stringify(lintOut).includes('esxi-port-not-portfast'));
 });

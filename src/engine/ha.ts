@@ -256,7 +256,6 @@ function restartAfterIsolation(engine: Engine, cluster: string, host: string, vm
 
 // ---- status --------------------------------------------------------------------------------------
 
-/** `nestlab ha [CLUSTER]`: HA state, primary and secondaries, pending restarts, admission control figures. */
 /** What `nestlab ha CLUSTER` reports (its --json keys). */
 export interface HaStatus extends AdmissionFigures {
   cluster: string;
@@ -268,6 +267,7 @@ export interface HaStatus extends AdmissionFigures {
   pendingRestarts: Array<{ vm: string; from: string; attempts: number; nextAttemptAt: number }>;
 }
 
+/** `nestlab ha [CLUSTER]`: HA state, primary and secondaries, pending restarts, admission control figures. */
 export function haStatus(engine: Engine, cluster: string): HaStatus {
   const row = engine.row(`cluster:${cluster}`);
   if (row?.kind !== 'cluster') throw new OperationError('unknown-object', `no cluster named "${cluster}" in lab ${engine.lab.name}`, { name: cluster });

@@ -3,15 +3,11 @@
 // a vSwitch's registered multicast MACs in basic filtering (R1.7).
 import { groupsView, type GroupsView } from '../net/igmp-state.js';
 import type { LabRow, Store } from '../store/store.js';
-import { OperationError } from './engine.js';
-import { withNetwork } from './network.js';
+import { switchId, withNetwork } from './network.js';
 
 export function groupTable(store: Store, lab: LabRow, name: string): GroupsView {
   return withNetwork(store, lab, ({ net }) => {
-    const id = [name, `pswitch:${name}`, `vswitch:${name}`, `bridge:${name}`, `dvswitch:${name}`].find((k) => net.switches.has(k));
-    if (id === undefined) {
-      throw new OperationError('unknown-switch', `no running switch "${name}"`, { switches: [...net.switches.keys()].map((k) => k.replace(/^\w+:/, '')) });
-    }
+    const id = switchId(net, name);
     // What came due as the network started (a querier's first query, guests' reports) runs first.
     net.fabric.runUntil(net.fabric.now);
     return groupsView(net, id, net.fabric.now);

@@ -36,7 +36,10 @@ export interface Session {
  */
 export function storedNetwork(store: Store, lab: LabRow, engine = new Engine(store, lab)): Omit<Session, 'engine'> | undefined {
   const { inventory, errors } = storedInventory(store, lab);
-  if (errors.length) return undefined;
+  return errors.length ? undefined : networkOf(store, lab, engine, inventory);
+}
+
+function networkOf(store: Store, lab: LabRow, engine: Engine, inventory: Inventory): Omit<Session, 'engine'> {
   const net = buildNetwork(inventory, {
     vm: (name) => {
       const rt = engine.runtime<VmRuntime>(`vm:${name}`);
@@ -54,9 +57,9 @@ export function storedNetwork(store: Store, lab: LabRow, engine = new Engine(sto
 export function withNetwork<T>(store: Store, lab: LabRow, fn: (s: Session) => T): T {
   return store.transaction(() => {
     const engine = new Engine(store, lab);
-    const stored = storedNetwork(store, lab, engine);
-    if (stored === undefined) throw new OperationError('state-inconsistent', `the stored lab no longer resolves: ${storedInventory(store, lab).errors[0]!.message}`);
-    const { inventory, net, state } = stored;
+    const { inventory: resolved, errors } = storedInventory(store, lab);
+    if (errors.length) throw new OperationError('state-inconsistent', `the stored lab no longer resolves: ${errors[0]!.message}`);
+    const { inventory, net, state } = networkOf(store, lab, engine, resolved);
     startPeriodic(net); // beacon probing (R5.9), if any switch uses it
     const writers = openCaptures(net, state.captures);
     try {
@@ -82,12 +85,20 @@ export function withNetwork<T>(store: Store, lab: LabRow, fn: (s: Session) => T)
  * time cannot pass without the network: `advance` runs it. A look at the stored spec (JSON), so
  * other labs pay nothing.
  */
-export function hasPeriodicNetworkWork(lab: LabRow, store?: Store): boolean {
+export function hasPeriodicNetworkWork(lab: LabRow, store: Store): boolean {
+  // The saved network state, parsed once whoever asks first.
+  let parsed: NetState | undefined | null = null;
+  const saved = (): NetState | undefined => {
+    if (parsed === null) {
+      const json = store.labState(lab.name, 'net');
+      parsed = json === undefined ? undefined : (JSON.parse(json) as NetState);
+    }
+    return parsed;
+  };
   // R5.5: load-based teaming on a vDS with VMs that have a network rate evaluates every 30 s.
   // R9.9: spanning-tree transitions still to come, Linux bridges' hellos (stp.ts).
   // R6.5: LACP negotiations still to complete (lacp.ts).
-  return lab.spec.includes('"detection":"beacon"') || hasLoadBasedWork(lab.spec) || stpNeedsTime(lab.spec, () => store?.labState(lab.name, 'net'))
-    || lacpNeedsTime(lab.spec, () => store?.labState(lab.name, 'net'))
+  return lab.spec.includes('"detection":"beacon"') || hasLoadBasedWork(lab.spec) || stpNeedsTime(lab.spec, saved) || lacpNeedsTime(lab.spec, saved)
     || igmpNeedsTime(lab.spec); // R1.7, R9.3: IGMP queriers (igmp-host.ts)
 }
 
@@ -176,13 +187,19 @@ export interface MacEntry {
   ageSeconds?: number;
 }
 
+/** The running switch a command names: its id (`pswitch:core`), or its name (`core`, `esx1/vSwitch0`, `dvs@esx1`). */
+export function switchId(net: Network, name: string): string {
+  const id = [name, `pswitch:${name}`, `vswitch:${name}`, `bridge:${name}`, `dvswitch:${name}`].find((k) => net.switches.has(k));
+  if (id === undefined) {
+    throw new OperationError('unknown-switch', `no running switch "${name}"`, { switches: [...net.switches.keys()].map((k) => k.replace(/^\w+:/, '')) });
+  }
+  return id;
+}
+
 /** The forwarding table of a physical switch, Linux bridge, Open vSwitch bridge (per VLAN, R8.5) or vSwitch (`HOST/vSwitch0`, `DVS@HOST`). */
 export function macTable(store: Store, lab: LabRow, name: string): { switch: string; entries: MacEntry[] } {
   return withNetwork(store, lab, ({ net }) => {
-    const id = [name, `pswitch:${name}`, `vswitch:${name}`, `bridge:${name}`, `dvswitch:${name}`].find((k) => net.switches.has(k));
-    if (id === undefined) {
-      throw new OperationError('unknown-switch', `no running switch "${name}"`, { switches: [...net.switches.keys()].map((k) => k.replace(/^\w+:/, '')) });
-    }
+    const id = switchId(net, name);
     const sw = net.switches.get(id)!;
     const now = net.fabric.now;
     let entries: MacEntry[];

@@ -3,17 +3,16 @@
 import type { EventRow, LabRow, ObjectRow, Store, TaskRow } from '../store/store.js';
 import { OperationError } from './engine.js';
 import type { HostRuntime, VmRuntime } from './power.js';
-import { portCounters } from './network.js';
+import { portCounters, storedNetwork } from './network.js';
 import { vmVisibleFeatures } from '../cluster/evc.js';
 import type { EvcMode } from '../spec/schema.js';
 import type { NetState } from '../net/state.js';
 import { uplinkLoadView } from '../net/lbt.js';
 import { LIST_KINDS, type ListKind } from './list-kinds.js';
 import { spanningTreeView } from './stp-view.js';
-import { dvsLacp, hostLacp, switchLacp } from './lacp-view.js';
+import { dvsLacp, hostLacp, switchLacp, type StoredNet } from './lacp-view.js';
 import type { StpView } from '../net/stp.js';
-
-export { LIST_KINDS, type ListKind };
+import type { Network } from '../net/topology.js';
 
 export interface ListItem {
   name: string;
@@ -103,15 +102,26 @@ function vmPath(store: Store, lab: LabRow, vm: string): string[] {
   return path;
 }
 
+/** What the data plane saved the last time a command ran the network. */
+function savedNetState(store: Store, lab: LabRow): Partial<NetState> {
+  return JSON.parse(store.labState(lab.name, 'net') ?? '{}') as Partial<NetState>;
+}
+
 /** Per-port counters the data plane kept (rx, tx, drops by reason), by port id. */
-function counterLookup(store: Store, lab: LabRow): (portId: string) => ReturnType<typeof portCounters> {
-  const state = JSON.parse(store.labState(lab.name, 'net') ?? '{}') as Partial<NetState>;
+function counterLookup(state: Partial<NetState>): (portId: string) => ReturnType<typeof portCounters> {
   return (id) => portCounters(state.counters?.[id]);
+}
+
+/** The lab's network as it stands, built at most once per `show` and only if a view asks for it. */
+function storedNet(store: Store, lab: LabRow): StoredNet {
+  let net: Network | undefined | null = null;
+  return () => (net === null ? (net = storedNetwork(store, lab)?.net) : net);
 }
 
 export function describeObject(store: Store, lab: LabRow, name: string): Record<string, unknown> {
   const row = findObject(store, lab, name);
-  const counters = counterLookup(store, lab);
+  const counters = counterLookup(savedNetState(store, lab));
+  const net = storedNet(store, lab);
   const config = parse(row.config);
   const runtime = parse(row.runtime);
   const children = store.children(lab.name, row.id);
@@ -119,7 +129,7 @@ export function describeObject(store: Store, lab: LabRow, name: string): Record<
   if (row.kind === 'vm') {
     const rt = runtime as VmRuntime;
     const { host: _declared, path: _path, ...rest } = config;
-    const nested = config.nested !== undefined ? describeHost(store, lab, `host:${row.name}`) : undefined;
+    const nested = config.nested !== undefined ? describeHost(store, lab, `host:${row.name}`, net) : undefined;
     // The CPU the VM sees: fixed at power-on (its start host's CPU under the EVC mode then, §5).
     const started = rt as VmRuntime & { cpuHost?: string; evcMode?: string | null };
     const startHost = started.cpuHost === undefined ? undefined : store.object(lab.name, `host:${started.cpuHost}`);
@@ -133,12 +143,12 @@ export function describeObject(store: Store, lab: LabRow, name: string): Record<
       counters: { powerOns: rt.powerOns ?? 0, resets: rt.resets ?? 0, poweredOnAtS: rt.poweredOnAtMs === undefined ? null : rt.poweredOnAtMs / 1000 },
     };
   }
-  if (row.kind === 'host') return describeHost(store, lab, row.id);
+  if (row.kind === 'host') return describeHost(store, lab, row.id, net);
   // R9.9: a switch running spanning tree shows the root bridge and each port's role and state.
-  const stp = row.kind === 'pswitch' && config.stp !== undefined ? spanningTreeView(store, lab, row.id) : undefined;
+  const stp = row.kind === 'pswitch' && config.stp !== undefined ? spanningTreeView(net(), row.id, lab.nowMs) : undefined;
   // R6.5: LACP channels of a physical switch (each member's state), LAGs of a vDS on each member host.
-  const lacp = row.kind === 'pswitch' ? switchLacp(store, lab, row, children) : undefined;
-  const lags = row.kind === 'dvswitch' ? dvsLacp(store, lab, row) : undefined;
+  const lacp = row.kind === 'pswitch' ? switchLacp(net, lab, row, children) : undefined;
+  const lags = row.kind === 'dvswitch' ? dvsLacp(net, lab, row) : undefined;
   const ports = row.kind === 'pswitch' ? { ports: children.map((c) => ({ name: c.name, ...parse(c.config), ...(stp?.ports[c.id] ? { stp: stp.ports[c.id] } : {}), ...(lacp?.byPort.get(c.id) ? { lacp: lacp.byPort.get(c.id) } : {}), counters: counters(c.id) })) } : {};
   const tree = stp === undefined ? {} : { spanningTree: spanningTreeSummary(stp, new Set(children.map((c) => c.id))) };
   const lacpSection = lacp !== undefined ? { lacp: { channels: lacp.channels } } : lags !== undefined ? { lacp: lags } : {};
@@ -157,10 +167,10 @@ function spanningTreeSummary(v: StpView, objects: ReadonlySet<string>): Record<s
   return { ...bridge, ...(channels.length ? { channels } : {}) };
 }
 
-function describeHost(store: Store, lab: LabRow, id: string): Record<string, unknown> {
+function describeHost(store: Store, lab: LabRow, id: string, net: StoredNet): Record<string, unknown> {
   const row = store.object(lab.name, id)!;
-  const counters = counterLookup(store, lab);
-  const netState = JSON.parse(store.labState(lab.name, 'net') ?? '{}') as Partial<NetState>;
+  const netState = savedNetState(store, lab);
+  const counters = counterLookup(netState);
   const config = parse(row.config);
   const children = store.children(lab.name, id);
   const portgroups = (switchId: string) =>
@@ -169,7 +179,7 @@ function describeHost(store: Store, lab: LabRow, id: string): Record<string, unk
       vmkernel: store.children(lab.name, pg.id).map((k) => ({ name: k.name, ...parse(k.config) })),
     }));
   const running = store.objects(lab.name, 'vm').filter((v) => (parse(v.runtime) as VmRuntime).host === row.name);
-  const lacp = hostLacp(store, lab, row.name); // R6.5: its LAGs on the distributed switches it is a member of
+  const lacp = hostLacp(net, store, lab, row.name); // R6.5: its LAGs on the distributed switches it is a member of
   return {
     id: row.id, name: row.name, kind: 'host', state: (parse(row.runtime) as HostRuntime).state, ...config,
     nics: children.filter((c) => c.kind === 'nic').map((c) => {
@@ -179,7 +189,10 @@ function describeHost(store: Store, lab: LabRow, id: string): Record<string, unk
       return { name: c.name, ...config, counters: counters(c.id), ...(load ? { load } : {}) };
     }),
     vswitches: children.filter((c) => c.kind === 'vswitch').map((s) => ({ name: s.name, ...parse(s.config), portgroups: portgroups(s.id) })),
-    bridges: children.filter((c) => c.kind === 'bridge').map((b) => ({ name: b.name, type: bridgeType(parse(b.config)), ...parse(b.config) })),
+    bridges: children.filter((c) => c.kind === 'bridge').map((b) => {
+      const config = parse(b.config);
+      return { name: b.name, type: bridgeType(config), ...config };
+    }),
     vms: running.map((v) => ({ name: v.name, state: (parse(v.runtime) as VmRuntime).power })),
     ...(lacp ? { lacp } : {}),
   };

@@ -1,13 +1,8 @@
 // Multicast lint rules (spec/network.md R1.7, R9.3): groups that basic filtering cannot tell
 // apart, and IGMP snooping with nobody to query.
 import type { Finding } from '../spec/diagnostics.js';
+import { multicastMac } from '../model/igmp-resolve.js';
 import { finding, resolveNetwork, type LintRule } from './util.js';
-
-/** RFC 1112 §6.4: the low 23 bits of an IPv4 group make its MAC — 32 groups share each one. */
-function groupMacKey(group: string): number {
-  const [, b = 0, c = 0, d = 0] = group.split('.').map(Number);
-  return ((b & 0x7f) << 16) | (c << 8) | d;
-}
 
 /**
  * R1.7: in basic multicast filtering a vSwitch or vDS forwards by group MAC, "which can be
@@ -19,24 +14,24 @@ export const multicastGroupsShareMac: LintRule = {
   summary: 'VMs on one switch in basic multicast filtering joined different IPv4 groups with the same multicast MAC: each receives the other group\'s traffic',
   check(inv) {
     const out: Finding[] = [];
-    // switch → MAC key → first group seen (and where)
-    const seen = new Map<string, Map<number, { group: string; vm: string }>>();
+    // switch → group MAC (RFC 1112 §6.4: the low 23 bits, 32 groups to a MAC) → first group seen (and where)
+    const seen = new Map<string, Map<string, { group: string; vm: string }>>();
     for (const vm of inv.vms.values()) {
       for (const nic of vm.nics) {
         const net = nic.groups?.length ? resolveNetwork(inv, nic.network) : undefined;
         if (net === undefined || net.kind === 'bridge') continue;
         if (net.kind === 'dvportgroup' && net.dvs.multicastFiltering === 'snooping') continue;
         const sw = net.kind === 'portgroup' ? `standard switch ${net.vswitch.name} of ${net.host.name}` : `vDS ${net.dvs.name}`;
-        const byMac = seen.get(sw) ?? new Map<number, { group: string; vm: string }>();
+        const byMac = seen.get(sw) ?? new Map<string, { group: string; vm: string }>();
         seen.set(sw, byMac);
         for (const group of nic.groups!) {
-          const key = groupMacKey(group);
-          const prior = byMac.get(key);
-          if (prior === undefined) byMac.set(key, { group, vm: vm.name });
+          const mac = multicastMac(group);
+          const prior = byMac.get(mac);
+          if (prior === undefined) byMac.set(mac, { group, vm: vm.name });
           else if (prior.group !== group) {
             out.push(finding(
               'multicast-groups-share-mac',
-              `VM ${vm.name} joins ${group} and VM ${prior.vm} joins ${prior.group} on ${sw}: both map to multicast MAC 01:00:5e:${[(key >>> 16) & 0x7f, (key >>> 8) & 0xff, key & 0xff].map((x) => x.toString(16).padStart(2, '0')).join(':')}, and basic multicast filtering forwards by MAC — each receives the other's group traffic (R1.7).`,
+              `VM ${vm.name} joins ${group} and VM ${prior.vm} joins ${prior.group} on ${sw}: both map to multicast MAC ${mac}, and basic multicast filtering forwards by MAC — each receives the other's group traffic (R1.7).`,
               [...nic.source, 'multicast'],
               net.kind === 'dvportgroup' ? `set multicastFiltering: snooping on vDS ${net.dvs.name} (6.0.0+): it forwards by group address` : 'pick groups whose low 23 bits differ, or move the VMs to a vDS with multicastFiltering: snooping',
             ));

@@ -2,8 +2,8 @@
 // facing hosts that send no LACPDUs, the teaming mixes vSphere supports only while migrating, and
 // LACP on nested hosts. Labs without LAGs or LACP channels stay quiet.
 import type { Finding, Path } from '../spec/diagnostics.js';
-import type { DvSwitch, Host, Inventory, SwitchPort, Teaming } from '../model/inventory.js';
-import { finding, type LintRule } from './util.js';
+import type { DvSwitch, Teaming } from '../model/inventory.js';
+import { cabledPort, finding, type LintRule } from './util.js';
 
 /**
  * vSphere Networking (6.7, "LACP Teaming and Failover Configuration for Distributed Port Groups"):
@@ -42,12 +42,6 @@ export const lagTeamingMigration: LintRule = {
   },
 };
 
-/** Where a NIC is cabled: its physical switch port, if any. */
-function switchPortOf(inv: Inventory, host: Host, nicName: string): SwitchPort | undefined {
-  const c = host.nics.find((n) => n.name === nicName)?.connect;
-  return c ? inv.pswitches.get(c.switch)?.ports.get(c.port) : undefined;
-}
-
 /**
  * R6.5 (vSphere "LACP Support on a vSphere Distributed Switch"): "The physical NICs on a host that
  * you connect to the LAG ports must be connected to links that participate in an LACP port channel
@@ -66,7 +60,7 @@ export const lagNotOnLacpChannel: LintRule = {
         for (const lag of dvs.lags ?? []) {
           const nics = m.lags?.[lag.name] ?? [];
           if (nics.length === 0) continue;
-          const ports = nics.map((n) => switchPortOf(inv, host, n));
+          const ports = nics.map((n) => cabledPort(inv, host.nics.find((x) => x.name === n)));
           const where = nics.map((n, i) => `${n} → ${ports[i] ? `${ports[i]!.switch}/${ports[i]!.name}${ports[i]!.channel ? ` (channel ${ports[i]!.channel}, mode ${ports[i]!.channelMode ?? 'on'})` : ''}` : 'nothing'}`).join(', ');
           const path: Path = [...dvs.source, 'members', j, 'lags', lag.name];
           const first = ports[0];
@@ -104,7 +98,7 @@ export const lacpChannelWithoutLag: LintRule = {
     for (const dvs of inv.dvswitches.values()) for (const m of dvs.members) for (const nics of Object.values(m.lags ?? {})) for (const n of nics) lagNics.add(`${m.host}/${n}`);
     for (const host of inv.hosts.values()) {
       for (const nic of host.nics) {
-        const port = nic.connect && inv.pswitches.get(nic.connect.switch)?.ports.get(nic.connect.port);
+        const port = cabledPort(inv, nic);
         if (!port || port.channelMode === undefined || lagNics.has(`${host.name}/${nic.name}`)) continue;
         out.push(finding('lacp-channel-without-lag',
           `switch port ${port.switch}/${port.name} runs LACP (channel ${port.channel}, mode ${port.channelMode}) toward ${host.name} ${nic.name}, which is not a LAG port: ${host.name} sends no LACPDUs on it, `

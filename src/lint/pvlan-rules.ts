@@ -2,7 +2,7 @@
 // resolve but will not behave as their author expects.
 import type { Finding } from '../spec/diagnostics.js';
 import type { DvSwitch } from '../model/inventory.js';
-import { finding, networkLabel, resolveNetwork, type LintRule } from './util.js';
+import { cabledPort, finding, networkLabel, resolveNetwork, type LintRule } from './util.js';
 
 /** The PVLAN ids of a switch (primaries and secondaries) and what each is. */
 function pvlanIds(dvs: DvSwitch): Map<number, string> {
@@ -65,13 +65,12 @@ export const pvlanUplinkMissingVlans: LintRule = {
       dvs.members.forEach((m, j) => {
         const host = inv.hosts.get(m.host);
         m.uplinks.forEach((u, k) => {
-          const nic = host?.nics.find((n) => n.name === u);
-          const port = nic?.connect && inv.pswitches.get(nic.connect.switch)?.ports.get(nic.connect.port);
-          if (!nic?.connect || !port) return;
+          const port = cabledPort(inv, host?.nics.find((n) => n.name === u));
+          if (!port) return;
           const carried = (v: number) => port.mode === 'trunk' && port.native !== v && port.allowed.some(([lo, hi]) => v >= lo && v <= hi);
           const missing = ids.filter((v) => !carried(v));
           if (!missing.length) return;
-          const where = `${nic.connect.switch}/${nic.connect.port}`;
+          const where = `${port.switch}/${port.name}`;
           out.push(finding(
             'pvlan-uplink-missing-vlans',
             `${m.host}/${u}, an uplink of vDS ${dvs.name}, plugs into ${where}, ${port.mode === 'access' ? `an access port (VLAN ${port.vlan}), which drops tagged frames (R9.5)` : 'a trunk'} that does not carry private VLAN ${missing.join(', ')} tagged: `

@@ -2,8 +2,11 @@
 // and "which MACs leave through this vmnic of a nested hypervisor".
 import type { Finding, Path } from '../spec/diagnostics.js';
 import type {
-  Bridge, DvPortgroup, DvSwitch, Host, HostNic, Inventory, NetworkRef, Portgroup, Teaming, Vm, VmNic, VSwitch,
+  Bridge, DvPortgroup, DvSwitch, Host, HostNic, Inventory, NetworkRef, Portgroup, SwitchPort, Teaming, Vm, VmNic, VSwitch,
 } from '../model/inventory.js';
+import { compareVersions } from '../model/defaults.js';
+
+export { compareVersions };
 
 /** A lint rule: a warning (never an error) with a stable kebab-case id; a finding's `code` is the id. */
 export interface LintRule {
@@ -58,15 +61,11 @@ export function networkLabel(n: ResolvedNetwork): string {
   }
 }
 
-/** `1.2.3` vs `1.10` numerically; missing parts count as 0. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
+
+/** The physical switch port a host NIC is cabled to, if any. */
+export function cabledPort(inv: Inventory, nic: HostNic | undefined): SwitchPort | undefined {
+  const c = nic?.connect;
+  return c ? inv.pswitches.get(c.switch)?.ports.get(c.port) : undefined;
 }
 
 /** Native vDS MAC learning exists from vDS 6.6.0 (R4c.1); on an older vDS the setting does nothing. */

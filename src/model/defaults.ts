@@ -22,6 +22,17 @@ export function normalizeEsxiVersion(v: string | number | undefined): string | u
   return m && (ESXI_VERSIONS as readonly string[]).includes(m[1]!) ? s.toLowerCase() : undefined;
 }
 
+/** `1.2.3` vs `1.10` numerically; missing parts count as 0. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
 /** The major.minor of an ESXi version string (`6.7u3` → 6.7). */
 export function esxiRelease(version: string): number {
   return Number(/^\d+\.\d+/.exec(version)?.[0] ?? '8.0');

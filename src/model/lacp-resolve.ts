@@ -16,23 +16,16 @@
 import type { Path } from '../spec/diagnostics.js';
 import type { DvSwitchSpec } from '../spec/schema.js';
 import type { DvLag, Host, Teaming } from './inventory.js';
-import type { ErrorFn } from './pvlan-resolve.js';
+import { compareVersions } from './defaults.js';
+import type { ErrorFn } from './resolve.js';
 
 type MemberSpec = DvSwitchSpec['members'][number];
-
-/** `a` ≥ `b` for dotted versions (5.5.0, 7.0.3). */
-function atLeast(a: string, b: string): boolean {
-  const x = a.split('.').map(Number);
-  const y = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) > (y[i] ?? 0);
-  return true;
-}
 
 /** The switch's LAGs; undefined when it declares none (the stored switch stays as it was). */
 export function resolveLags(d: DvSwitchSpec, version: string, dvUplinks: readonly string[], path: Path, error: ErrorFn): DvLag[] | undefined {
   if (d.lags === undefined) return undefined;
   const at: Path = [...path, 'lags'];
-  if (d.lags.length && !atLeast(version, '5.5.0')) {
+  if (d.lags.length && compareVersions(version, '5.5.0') < 0) {
     error('lag-needs-vds-5.5', `distributed switch ${d.name} is version ${version}: link aggregation groups (enhanced LACP) need version 5.5.0 or later`, [...path, 'version'],
       'set version: 5.5.0 or later (8.0.0 is the default)');
   }
@@ -42,7 +35,7 @@ export function resolveLags(d: DvSwitchSpec, version: string, dvUplinks: readonl
       error('duplicate-name', `the name "${l.name}" is already a ${dvUplinks.includes(l.name) ? 'standalone uplink' : 'LAG'} of ${d.name} (teaming names uplinks and LAGs alike)`, [...at, i, 'name']);
       return;
     }
-    if (l.timeout === 'fast' && !atLeast(version, '7.0.0')) {
+    if (l.timeout === 'fast' && compareVersions(version, '7.0.0') < 0) {
       error('lag-fast-needs-vds-7.0', `LAG ${l.name}: the fast LACP timeout needs a distributed switch of version 7.0.0 or later (${d.name} is ${version})`, [...at, i, 'timeout'],
         'set timeout: slow, or the switch\'s version to 7.0.0 or later');
     }

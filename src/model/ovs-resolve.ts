@@ -4,14 +4,13 @@
 import type { Path } from '../spec/diagnostics.js';
 import type { HostSwitchSpec } from '../spec/schema.js';
 import { ids, type Bridge, type Host, type OvsBridgeConfig } from './inventory.js';
+import type { ErrorFn } from './resolve.js';
 
 /** OVS forces mac-aging-time into this range (vswitch.xml: "currently 15 to 3600 seconds", R8.5). */
 export const OVS_AGING_MIN_S = 15;
 export const OVS_AGING_MAX_S = 3600;
 /** vswitch.xml: "The default is currently 300 seconds" (R8.5). */
-export const OVS_AGING_DEFAULT_S = 300;
-
-export type ReportError = (code: string, message: string, path: Path, hint?: string) => void;
+const OVS_AGING_DEFAULT_S = 300;
 
 /**
  * The bridge `sw` of `host` as an Open vSwitch bridge. `pgNames` holds the port group names
@@ -19,7 +18,7 @@ export type ReportError = (code: string, message: string, path: Path, hint?: str
  * groups are per network and a VM NIC names just one); `switchNames` the host's switch names.
  */
 export function resolveOvsBridge(
-  host: Host, sw: HostSwitchSpec, swPath: Path, uplinks: string[], pgNames: Map<string, Path>, switchNames: ReadonlySet<string>, error: ReportError,
+  host: Host, sw: HostSwitchSpec, swPath: Path, uplinks: string[], pgNames: Map<string, Path>, switchNames: ReadonlySet<string>, error: ErrorFn,
 ): Bridge {
   const na = (field: keyof HostSwitchSpec, why: string) => {
     if (sw[field] !== undefined) error('not-applicable', `"${field}" does not apply to an Open vSwitch bridge: ${why}`, [...swPath, field]);

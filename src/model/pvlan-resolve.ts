@@ -5,8 +5,7 @@
 import type { Path } from '../spec/diagnostics.js';
 import type { DvSwitchSpec } from '../spec/schema.js';
 import type { DvVlan, PvlanEntry } from './inventory.js';
-
-export type ErrorFn = (code: string, message: string, path: Path, hint?: string) => void;
+import type { ErrorFn } from './resolve.js';
 
 type PvlanSpec = NonNullable<DvSwitchSpec['pvlans']>[number];
 

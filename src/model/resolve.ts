@@ -18,7 +18,7 @@ import {
 } from './inventory.js';
 import { MacAllocator } from './mac.js';
 import { resolveOvsBridge } from './ovs-resolve.js';
-import { dvsMulticastFiltering, nicGroups, portMrouter } from './igmp-resolve.js';
+import { dvsMulticastFiltering, multicastMac, nicGroups, portMrouter } from './igmp-resolve.js';
 import { nestedCpu } from './nesting.js';
 import { resolvePvlanMap, resolvePvlanVlan } from './pvlan-resolve.js';
 import { checkLagTeaming, resolveLags, resolveMemberLags } from './lacp-resolve.js';
@@ -30,6 +30,9 @@ export interface ResolveContext {
   /** where `cluster:` VMs already run, by VM name: kept so a re-apply never moves them */
   placements?: ReadonlyMap<string, string>;
 }
+
+/** How the resolver and its helper modules report a problem in the lab file (nothing throws on input). */
+export type ErrorFn = (code: string, message: string, path: Path, hint?: string) => void;
 
 export interface ResolveResult {
   inventory: Inventory;
@@ -76,9 +79,10 @@ class Resolver {
     };
   }
 
-  private error(code: string, message: string, path: Path, hint?: string): void {
+  /** Records a problem; bound, so the resolver's helper modules report through it too. */
+  private readonly error: ErrorFn = (code, message, path, hint) => {
     this.errors.push({ code, message, path, ...(hint ? { hint } : {}) });
-  }
+  };
 
   private unknown(what: string, value: string, path: Path, candidates: Iterable<string>, extra?: string): void {
     const hint = didYouMean(value, candidates);
@@ -347,7 +351,7 @@ class Resolver {
           this.notApplicable(sw, swPath, ['multicastSnooping'], 'an Open vSwitch bridge (its mcast_snooping_enable is not modelled)');
           // R8.5: an Open vSwitch bridge (src/model/ovs-resolve.ts).
           const names = new Set(h.switches.map((x) => x.name));
-          host.bridges.push(resolveOvsBridge(host, sw, swPath, uplinks, pgNames, names, (code, message, p, hint) => this.error(code, message, p, hint)));
+          host.bridges.push(resolveOvsBridge(host, sw, swPath, uplinks, pgNames, names, this.error));
           return;
         }
         this.notApplicable(sw, swPath, ['security', 'teaming'], 'a Linux bridge (kvm host)');
@@ -692,22 +696,21 @@ class Resolver {
       // vDS teaming names dvUplinks: uplink1 … uplinkN map to each member's uplinks in order.
       const dvUplinks = Array.from({ length: Math.max(maxUplinks, 1) }, (_, k) => `uplink${k + 1}`);
       // R6.5: LAGs (lacp-resolve.ts) — teaming names them like uplinks; a new LAG is unused.
-      const err = (code: string, message: string, p: Path, hint?: string) => this.error(code, message, p, hint);
-      const lags = resolveLags(d, version, dvUplinks, path, err);
+      const lags = resolveLags(d, version, dvUplinks, path, this.error);
       for (const [host, m, j, uplinks] of memberSpecs) {
         const at: Path = [...path, 'members', j];
-        const onLags = resolveMemberLags(host, m, lags, uplinks, at, err, (names, p) => this.uplinks(host, names, p, ids.dvswitch(d.name)));
+        const onLags = resolveMemberLags(host, m, lags, uplinks, at, this.error, (names, p) => this.uplinks(host, names, p, ids.dvswitch(d.name)));
         members.push({ host: m.host, uplinks, ...(onLags ? { lags: onLags } : {}) });
       }
       const teamNames = [...dvUplinks, ...(lags ?? []).map((l) => l.name)];
       const security = withSecurity(VDS_SECURITY, d.security);
       const teaming = this.teaming({ ...defaultTeaming(dvUplinks), unused: (lags ?? []).map((l) => l.name) }, d.teaming, teamNames, [...path, 'teaming']);
-      if (d.teaming) checkLagTeaming(teaming, lags, [...path, 'teaming'], err);
+      if (d.teaming) checkLagTeaming(teaming, lags, [...path, 'teaming'], this.error);
       this.unique(d.portgroups, [...path, 'portgroups'], 'dv port group');
       const dvs: DvSwitch = { id: ids.dvswitch(d.name), kind: 'dvswitch', name: d.name, source: path, version, mtu: d.mtu, members, security, teaming, portgroups: [], ...(lags ? { lags } : {}),
-        ...dvsMulticastFiltering(d.multicastFiltering, version, path, (code, message, p, hint) => this.error(code, message, p, hint)) };
+        ...dvsMulticastFiltering(d.multicastFiltering, version, path, this.error) };
       // R3.11: the private VLAN map, before the port groups that name its ids (pvlan-resolve.ts).
-      const pvlans = resolvePvlanMap(d.pvlans, [...path, 'pvlans'], (code, message, p, hint) => this.error(code, message, p, hint));
+      const pvlans = resolvePvlanMap(d.pvlans, [...path, 'pvlans'], this.error);
       if (pvlans) dvs.pvlans = pvlans;
       d.portgroups.forEach((pg, j) => {
         if (dvs.portgroups.some((p) => p.name === pg.name)) return;
@@ -729,7 +732,7 @@ class Resolver {
   /** A dv port group's teaming over the switch's, with the LAG rules when it overrides them (R6.5). */
   private pgTeaming(base: Teaming, spec: TeamingSpec | undefined, names: readonly string[], lags: DvSwitch['lags'], path: Path): Teaming {
     const t = this.teaming(base, spec, names, path);
-    if (spec) checkLagTeaming(t, lags, path, (code, message, p, hint) => this.error(code, message, p, hint));
+    if (spec) checkLagTeaming(t, lags, path, this.error);
     return t;
   }
 
@@ -737,7 +740,7 @@ class Resolver {
     const v = pg.vlan;
     if (v === undefined || v === 'none' || v === 0) return { type: 'none' };
     if (typeof v === 'number') return { type: 'vlan', id: v };
-    if ('pvlan' in v) return resolvePvlanVlan(v.pvlan, dvs.pvlans, dvs.name, [...path, 'vlan', 'pvlan'], (code, message, p, hint) => this.error(code, message, p, hint));
+    if ('pvlan' in v) return resolvePvlanVlan(v.pvlan, dvs.pvlans, dvs.name, [...path, 'vlan', 'pvlan'], this.error);
     return { type: 'trunk', ranges: this.vlanRanges(v.trunk, [...path, 'vlan', 'trunk'], 0) };
   }
 
@@ -990,13 +993,6 @@ function workload(spec: VmSpec['workload']): Vm['workload'] {
 // Re-exported for callers that only need the types alongside resolution.
 export type { Bridge, Portgroup, DvPortgroup, VmNic, VSwitch };
 
-/** A joined group as its multicast MAC: an IPv4 group maps to 01:00:5e + its low 23 bits (RFC 1112 §6.4). */
-function multicastMac(group: string): string {
-  if (!group.includes('.')) return group.toLowerCase();
-  const [, b = 0, c = 0, d = 0] = group.split('.').map(Number);
-  return ['01', '00', '5e', (b & 0x7f), c, d].map((x) => typeof x === 'string' ? x : x.toString(16).padStart(2, '0')).join(':');
-}
-
 /**
  * A physical switch's spanning tree (R9.9): present when `stp` is true or a block not saying
  * `enabled: false`; Cisco's defaults (priority 32768, forward delay 15 s, hello 2 s). Absent, the
@@ -1008,7 +1004,6 @@ function switchStp(spec: PhysicalSwitchSpec['stp']): { stp?: StpConfig } {
   return { stp: { priority: o.priority ?? 32768, forwardDelayS: o.forwardDelay ?? 15, helloTimeS: o.helloTime ?? 2 } };
 }
 
-/** A switch port's STP and speed settings, only those set (R9.9). */
 /** LACP on a channel member (R6.5): channel-group N mode active|passive; mode on is today's static EtherChannel, stored as nothing. */
 function portLacp(p: SwitchPortSpec): Pick<SwitchPort, 'channelMode' | 'lacpRate'> {
   return {
@@ -1017,6 +1012,7 @@ function portLacp(p: SwitchPortSpec): Pick<SwitchPort, 'channelMode' | 'lacpRate
   };
 }
 
+/** A switch port's STP and speed settings, only those set (R9.9). */
 function portStp(p: SwitchPortSpec): Pick<SwitchPort, 'portfast' | 'bpduguard' | 'speedMbps' | 'stpCost'> {
   return {
     ...(p.portfast !== undefined ? { portfast: p.portfast } : {}), ...(p.bpduguard !== undefined ? { bpduguard: p.bpduguard } : {}),

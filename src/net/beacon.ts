@@ -17,7 +17,7 @@
 // (capped at 3) and the link states: only the counters persist between commands (NetState), and
 // the verdict is recomputed after a restore or a link change.
 import { BROADCAST_MAC, buildEthernet, frameSrc } from './codec/index.js';
-import type { Fabric, Port } from './fabric.js';
+import { linkUp, type Fabric, type Port } from './fabric.js';
 
 /** VMware's beacon EtherType. */
 export const BEACON_ETHERTYPE = 0x05ff;
@@ -36,10 +36,6 @@ export interface BeaconChange {
   restored: Port[];
   /** the shotgun started (true) or ended (false), or null: unchanged */
   shotgun: boolean | null;
-}
-
-export function linkUp(u: Port): boolean {
-  return u.up && u.peer !== null && u.peer.up;
 }
 
 /** Is `frame` a beacon? (EtherType at bytes 12–13; frames carry no outer tag.) */

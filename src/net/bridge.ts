@@ -9,7 +9,7 @@ import { DST_OFFSET, SRC_OFFSET, isMulticastAt } from './codec/index.js';
 import type { Device, Fabric, Port } from './fabric.js';
 import { Fdb } from './fdb.js';
 import { SNOOP_DROP, SNOOP_FILTER, SNOOP_FLOOD, type SnoopingSwitch } from './igmp.js';
-import { isBpduAt, STP_DISCARDING, STP_FORWARDING, STP_LEARNING, type BpduSink } from './stp-bpdu.js';
+import { isBpduAt, STP_DISCARDING, STP_FORWARDING, STP_LEARNING, notForwarding, type BpduSink } from './stp-bpdu.js';
 
 export class LinuxBridge implements Device {
   readonly kind = 'bridge';
@@ -65,7 +65,7 @@ export class LinuxBridge implements Device {
       if (out !== null) {
         if (stp) {
           const s = this.states[this.index.get(out)!]!;
-          if (s !== STP_FORWARDING) return f.drop(out, s === STP_LEARNING ? 'stp-learning' : 'stp-blocking', vid, 'R8.4');
+          if (s !== STP_FORWARDING) return f.drop(out, notForwarding(s), vid, 'R8.4');
         }
         f.trace(this, out, 'forward', vid, 'R8.1');
         f.forward(out, frame, vid);

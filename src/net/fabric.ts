@@ -41,6 +41,11 @@ export class Port {
   ) {}
 }
 
+/** Is the link up at both ends (`nestlab link down` on either side cuts it)? */
+export function linkUp(p: Port): boolean {
+  return p.up && p.peer !== null && p.peer.up;
+}
+
 /** Join two ports with a cable (or a virtual attachment). */
 export function connect(a: Port, b: Port): void {
   a.peer = b;
@@ -113,6 +118,20 @@ export class Fabric {
     to.device.receive(to, frame, vid);
     clock[0] = t;
     this.depth--;
+  }
+
+  /**
+   * Run `run` with tracing off: what the network does on its own (beacons, hellos, LACPDUs, IGMP
+   * queries, LBT's RARPs) is not what `nestlab trace` follows.
+   */
+  untraced<T>(run: () => T): T {
+    const tracer = this.tracer;
+    this.tracer = null;
+    try {
+      return run();
+    } finally {
+      this.tracer = tracer;
+    }
   }
 
   /** Count (and trace) a drop at `port`; `rule` when the reason's default rule is not the one that applied. */

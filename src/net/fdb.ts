@@ -2,9 +2,9 @@
 // Physical switches and Linux bridges share it; ESXi vSwitches never learn (R1.1). The data plane
 // learns and looks up the MACs of the frame it handles, in place in its bytes, at the fabric's
 // frame time: nothing is allocated per frame once a station is known.
-import { isMulticastAt, macFromHalves, macHigh, macLow, readMacHigh, readMacLow } from './codec/index.js';
+import { isMulticastAt, macHigh, macLow, readMacHigh, readMacLow } from './codec/index.js';
 import type { Fabric, Port } from './fabric.js';
-import { MacTable } from './mactable.js';
+import { MacTable, macOfKey, vlanHigh, vlanOfKey } from './mactable.js';
 
 export interface FdbEntry {
   port: Port;
@@ -80,12 +80,7 @@ export class Fdb {
   /** Entries by VLAN, each VLAN's in the order learned. */
   entries(): Array<{ vlan: number; mac: number; port: Port; t: number }> {
     const out: Array<{ vlan: number; mac: number; port: Port; t: number }> = [];
-    for (const [high, low, e] of this.table.entries()) out.push({ vlan: high >>> 16, mac: macFromHalves(high & 0xffff, low), port: e.port, t: e.t });
+    for (const [high, low, e] of this.table.entries()) out.push({ vlan: vlanOfKey(high), mac: macOfKey(high, low), port: e.port, t: e.t });
     return out.sort((a, b) => a.vlan - b.vlan);
   }
-}
-
-/** A table key's high half: the VLAN (12 bits) above the MAC's high 16 bits. */
-function vlanHigh(vlan: number, high: number): number {
-  return (vlan << 16) | high;
 }

@@ -25,7 +25,6 @@
 import {
   ALL_SYSTEMS, CHANGE_TO_EXCLUDE, MODE_IS_EXCLUDE, groupMac, igmpQueryFrame, igmpReportFrame, igmpV3ReportFrame, ipToNumber, macToNumber, parseIgmp,
 } from './codec/index.js';
-import type { Fabric } from './fabric.js';
 import type { Guest, Interface } from './guest.js';
 import { LinuxBridge } from './bridge.js';
 import { OTHER_QUERIER_MS, QUERY_INTERVAL_MS, QUERY_RESPONSE_MS, SnoopingSwitch } from './igmp.js';
@@ -40,6 +39,8 @@ export interface Querier {
   /** `station:router`, or a vDS proxy switch's id */
   id: string;
   last: number;
+  /** a station queries as soon as the network first runs; a vDS one interval later (its VMs just reported) */
+  readonly queriesAtStart: boolean;
   /** send one round of general queries at `t` */
   query(t: number): void;
 }
@@ -63,7 +64,7 @@ export function igmpNet(net: Network): IgmpNet | undefined {
 }
 
 /** Does anything in the lab listen to IGMP: a snooping vDS or physical switch, a querier station? */
-export function speaksIgmp(inv: Inventory): boolean {
+function speaksIgmp(inv: Inventory): boolean {
   return [...inv.dvswitches.values()].some((d) => d.multicastFiltering === 'snooping')
     || [...inv.pswitches.values()].some((s) => s.igmpSnooping === true)
     || [...inv.stations.values()].some((s) => s.igmpQuerier === true);
@@ -146,14 +147,14 @@ export function startIgmp(net: Network): void {
   const st = nets.get(net);
   if (st === undefined) return;
   const f = net.fabric;
-  untraced(f, () => {
-    for (const q of st.queriers) if (q.last < 0 && q.id.startsWith('station:')) runQuery(q, f.now);
+  f.untraced(() => {
+    for (const q of st.queriers) if (q.last < 0 && q.queriesAtStart) runQuery(q, f.now);
     for (const iface of st.groups.keys()) announceGroups(net, iface);
   });
   for (const q of st.queriers) {
-    if (q.last < 0) q.last = f.now; // a vDS queries one interval after it starts (its VMs just reported)
+    if (q.last < 0) q.last = f.now; // a vDS: one interval from now
     const schedule = (at: number): void => f.schedule(at, () => {
-      untraced(f, () => runQuery(q, at));
+      f.untraced(() => runQuery(q, at));
       schedule(at + QUERY_INTERVAL_MS);
     });
     schedule(Math.max(f.now, q.last + QUERY_INTERVAL_MS));
@@ -166,14 +167,14 @@ function runQuery(q: Querier, t: number): void {
 }
 
 /** A guest interface (re)announces its groups: when it comes up, unless it already did since (IGMPv3, RFC 3376 §5.1). */
-export function announceGroups(net: Network, iface: Interface): void {
+function announceGroups(net: Network, iface: Interface): void {
   const st = nets.get(net);
   const groups = st?.groups.get(iface);
   if (st === undefined || groups === undefined || st.reported.has(reportKey(iface, groups))) return;
   st.reported.add(reportKey(iface, groups));
   const frame = igmpV3ReportFrame(iface.effectiveMac, iface.ip?.ip ?? 0, groups.map((group) => ({ type: CHANGE_TO_EXCLUDE, group, sources: [] })));
   const guest = net.interfaces.get(iface.id)?.guest;
-  if (guest) untraced(net.fabric, () => guest.send(iface, frame));
+  if (guest) net.fabric.untraced(() => guest.send(iface, frame));
 }
 
 /** `nestlab link up` of a guest NIC: it reports its groups again. */
@@ -197,7 +198,7 @@ function receive(st: IgmpNet, guest: Guest, iface: Interface, frame: Uint8Array,
   const version = m.version;
   f.schedule(t + responseDelay(iface, m.maxRespMs), () => {
     st.pending.delete(iface);
-    untraced(f, () => {
+    f.untraced(() => {
       if (version === 3) {
         guest.send(iface, igmpV3ReportFrame(iface.effectiveMac, iface.ip?.ip ?? 0, answer.map((group) => ({ type: MODE_IS_EXCLUDE, group, sources: [] }))));
       } else for (const g of answer) guest.send(iface, igmpReportFrame(iface.effectiveMac, iface.ip?.ip ?? 0, g, version));
@@ -212,7 +213,7 @@ function responseDelay(iface: Interface, maxRespMs: number): number {
 
 function stationQuerier(guest: Guest): Querier {
   return {
-    id: guest.id, last: -1,
+    id: guest.id, last: -1, queriesAtStart: true,
     query(t) {
       for (const iface of guest.interfaces) {
         const frame = igmpQueryFrame({ srcMac: iface.effectiveMac, srcIp: iface.ip?.ip ?? 0, version: 2, maxRespMs: QUERY_RESPONSE_MS });
@@ -225,7 +226,7 @@ function stationQuerier(guest: Guest): Querier {
 /** The vDS's own querier (S40): to the VMs of each VLAN it serves where no other querier was heard. */
 function vdsQuerier(sw: VSwitch, snoop: VdsSnooping, mac: number): Querier {
   return {
-    id: sw.id, last: -1,
+    id: sw.id, last: -1, queriesAtStart: false,
     query(t) {
       const frame = igmpQueryFrame({ srcMac: mac, srcIp: 0, version: 3, maxRespMs: QUERY_RESPONSE_MS, intervalS: QUERY_INTERVAL_MS / 1000 });
       const vlans = new Set<number>();
@@ -246,12 +247,3 @@ function vdsQuerier(sw: VSwitch, snoop: VdsSnooping, mac: number): Querier {
   };
 }
 
-function untraced(f: Fabric, run: () => void): void {
-  const tracer = f.tracer;
-  f.tracer = null;
-  try {
-    run();
-  } finally {
-    f.tracer = tracer;
-  }
-}

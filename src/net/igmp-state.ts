@@ -4,9 +4,8 @@
 import { ipToString, macToString } from './codec/index.js';
 import type { Port } from './fabric.js';
 import { LinuxBridge } from './bridge.js';
-import { ANY_SOURCE, INCLUDE, type GroupTable, type Mrouters, type SnoopingSwitch } from './igmp.js';
+import { ANY_SOURCE, INCLUDE, MEMBERSHIP_MS, type GroupTable, type Mrouters } from './igmp.js';
 import { igmpNet, reportKey } from './igmp-host.js';
-import type { VdsSnooping } from './igmp-vds.js';
 import { PhysicalSwitch } from './pswitch.js';
 import type { Network } from './topology.js';
 import { VSwitch } from './vswitch.js';
@@ -24,13 +23,31 @@ export interface IgmpState {
   lastQuery: Record<string, number>;
 }
 
-type Snooper = { id: string; groups: GroupTable; mrouters?: Mrouters; queriers: Map<number, number> };
+/** A switch's snooping tables, and how the groups view names a port. */
+interface Snooper {
+  groups: GroupTable;
+  /** physical switches and Linux bridges; a vDS has none */
+  mrouters?: Mrouters;
+  /** VLAN → when a query was last heard */
+  queriers: Map<number, number>;
+  name: (p: Port) => string;
+}
 
-function snoopers(net: Network): Snooper[] {
-  const out: Snooper[] = [];
+/** The snooping tables of `sw`, or undefined: it does not snoop. */
+function snooperOf(sw: unknown): Snooper | undefined {
+  if ((sw instanceof PhysicalSwitch || sw instanceof LinuxBridge) && sw.igmp !== null) {
+    return { groups: sw.igmp.groups, mrouters: sw.igmp.mrouters, queriers: sw.igmp.queriers, name: (p) => p.id };
+  }
+  // A vDS port is named by what plugs into it (the vNIC), as `nestlab macs` names it.
+  if (sw instanceof VSwitch && sw.snooping !== null) return { groups: sw.snooping.groups, queriers: sw.snooping.heard, name: (p) => p.peer?.id ?? p.id };
+  return undefined;
+}
+
+function snoopers(net: Network): Array<Snooper & { id: string }> {
+  const out: Array<Snooper & { id: string }> = [];
   for (const [id, sw] of net.switches) {
-    if ((sw instanceof PhysicalSwitch || sw instanceof LinuxBridge) && sw.igmp !== null) out.push({ id, groups: sw.igmp.groups, mrouters: sw.igmp.mrouters, queriers: sw.igmp.queriers });
-    if (sw instanceof VSwitch && sw.snooping !== null) out.push({ id, groups: sw.snooping.groups, queriers: sw.snooping.heard });
+    const sn = snooperOf(sw);
+    if (sn !== undefined) out.push({ id, ...sn });
   }
   return out;
 }
@@ -50,9 +67,10 @@ export function snapshotIgmp(net: Network): IgmpState | undefined {
     sn.groups.age(now);
     const groups = sn.groups.entries().flatMap((e) => e.members.map((m) => [e.vlan, e.group >>> 0, m.port.id, m.t, m.mode, m.sources.map((x) => x >>> 0)] as [number, number, string, number, number, number[]]));
     if (groups.length) s.groups[sn.id] = groups;
-    if (sn.mrouters) {
-      sn.mrouters.age(now);
-      const learned = sn.mrouters.ports.flatMap((p, i) => (sn.mrouters!.times[i] === Infinity ? [] : [[sn.mrouters!.vlans[i]!, p.id, sn.mrouters!.times[i]!] as [number, string, number]]));
+    const r = sn.mrouters;
+    if (r) {
+      r.age(now);
+      const learned = r.ports.flatMap((p, i) => (r.times[i] === Infinity ? [] : [[r.vlans[i]!, p.id, r.times[i]!] as [number, string, number]]));
       if (learned.length) s.mrouters[sn.id] = learned;
     }
     if (sn.queriers.size) s.queriers[sn.id] = [...sn.queriers];
@@ -110,9 +128,7 @@ const seconds = (ms: number) => Math.max(0, Math.round(ms / 10) / 100);
 export function groupsView(net: Network, id: string, now: number): GroupsView {
   const sw = net.switches.get(id);
   const view: GroupsView = { switch: id, mode: 'off', groups: [], mrouters: [], queriers: [] };
-  const table: { groups: GroupTable; mrouters?: Mrouters; queriers: Map<number, number>; name: (p: Port) => string } | undefined =
-    (sw instanceof PhysicalSwitch || sw instanceof LinuxBridge) && sw.igmp !== null ? snooperView(sw.igmp)
-      : sw instanceof VSwitch && sw.snooping !== null ? vdsView(sw.snooping) : undefined;
+  const table = snooperOf(sw);
   if (sw instanceof VSwitch && table === undefined) {
     // Basic multicast filtering (R1.7): the multicast MACs each vNIC registered.
     view.mode = 'basic';
@@ -131,7 +147,7 @@ export function groupsView(net: Network, id: string, now: number): GroupsView {
     view.groups.push({
       vlan: e.vlan, group: ipToString(e.group >>> 0),
       ports: e.members.map((m) => ({
-        port: table.name(m.port), ageSeconds: seconds(now - m.t), expiresSeconds: seconds(m.t + table.groups.membershipMs - now),
+        port: table.name(m.port), ageSeconds: seconds(now - m.t), expiresSeconds: seconds(m.t + MEMBERSHIP_MS - now),
         ...(m.mode === ANY_SOURCE ? {} : { filter: m.mode === INCLUDE ? 'include' as const : 'exclude' as const, sources: m.sources.map((x) => ipToString(x >>> 0)) }),
       })),
     });
@@ -146,14 +162,5 @@ export function groupsView(net: Network, id: string, now: number): GroupsView {
   }
   for (const [vlan, t] of table.queriers) view.queriers.push({ vlan, ageSeconds: seconds(now - t) });
   return view;
-}
-
-function snooperView(s: SnoopingSwitch) {
-  return { groups: s.groups, mrouters: s.mrouters, queriers: s.queriers, name: (p: Port) => p.id };
-}
-
-function vdsView(s: VdsSnooping) {
-  // A vDS port is named by what plugs into it (the vNIC), as `nestlab macs` names it.
-  return { groups: s.groups, queriers: s.heard, name: (p: Port) => p.peer?.id ?? p.id };
 }
 

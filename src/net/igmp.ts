@@ -94,7 +94,7 @@ export function groupAt(frame: Uint8Array): number {
 }
 
 /** The IPv4 source at frame[26..30), as an int32. */
-export function sourceAt(frame: Uint8Array): number {
+function sourceAt(frame: Uint8Array): number {
   return (frame[26]! << 24) | (frame[27]! << 16) | (frame[28]! << 8) | frame[29]!;
 }
 
@@ -128,10 +128,7 @@ export interface GroupEntry {
 export class GroupTable {
   private readonly table = new MacTable<GroupEntry>();
 
-  constructor(
-    private readonly fabric: Fabric,
-    readonly membershipMs = MEMBERSHIP_MS,
-  ) {}
+  constructor(private readonly fabric: Fabric) {}
 
   /** The entry of (`vlan`, `group`) — or undefined: nobody ever joined. */
   get(vlan: number, group: number): GroupEntry | undefined {
@@ -140,7 +137,7 @@ export class GroupTable {
 
   /** Is `m` still a member at `now` (a report within the membership interval)? */
   live(m: Member, now: number): boolean {
-    return now - m.t <= this.membershipMs;
+    return now - m.t <= MEMBERSHIP_MS;
   }
 
   /**
@@ -152,7 +149,7 @@ export class GroupTable {
     const ms = e.members;
     for (let i = 0; i < ms.length; i++) {
       const m = ms[i]!;
-      if (m.port !== port || now - m.t > this.membershipMs) continue;
+      if (m.port !== port || now - m.t > MEMBERSHIP_MS) continue;
       if (m.mode === ANY_SOURCE) return true;
       const listed = m.sources.includes(sourceAt(frame));
       return m.mode === INCLUDE ? listed : !listed;
@@ -163,7 +160,7 @@ export class GroupTable {
   /** Does `e` have a member live at the frame's time? */
   anyLive(e: GroupEntry): boolean {
     const now = this.fabric.frameTime;
-    for (let i = 0; i < e.members.length; i++) if (now - e.members[i]!.t <= this.membershipMs) return true;
+    for (let i = 0; i < e.members.length; i++) if (now - e.members[i]!.t <= MEMBERSHIP_MS) return true;
     return false;
   }
 
@@ -197,7 +194,7 @@ export class GroupTable {
       if (e!.members.length === 0) this.table.delete(vlan, group | 0);
     } else {
       const m = e!.members[i]!;
-      m.t = Math.min(m.t, t - this.membershipMs + afterMs);
+      m.t = Math.min(m.t, t - MEMBERSHIP_MS + afterMs);
     }
   }
 
@@ -326,7 +323,6 @@ export class SnoopingSwitch {
   readonly queriers = new Map<number, number>();
   // The frame being forwarded (set by classify, read by passes): no allocation per frame.
   private entry: GroupEntry | undefined = undefined;
-  private ingress: Port | null = null;
   private vlan = 0;
   private frame: Uint8Array | null = null;
   private to = TO_MEMBERS;
@@ -354,7 +350,6 @@ export class SnoopingSwitch {
   classify(ingress: Port, port: Port, frame: Uint8Array, vlan: number): number {
     const kind = multicastKind(frame);
     if (kind === MC_OTHER || kind === MC_LINK_LOCAL) return SNOOP_FLOOD; // RFC 4541 §2.1.2: 224.0.0.x floods
-    this.ingress = ingress;
     this.vlan = vlan;
     this.frame = frame;
     if (kind === MC_IGMP) return this.snoop(ingress, port, frame, vlan);
@@ -406,9 +401,8 @@ export class SnoopingSwitch {
     }
   }
 
-  /** Does the frame classify() filtered go out of logical port `port`? Allocation-free. */
+  /** Does the frame classify() filtered go out of logical port `port` (not its ingress: the switch never sends it back)? Allocation-free. */
   passes(port: Port): boolean {
-    if (port === this.ingress) return false;
     if (this.mrouters.is(this.vlan, port)) return true;
     return this.to === TO_MEMBERS && this.entry !== undefined && this.groups.passes(this.entry, port, this.frame!);
   }

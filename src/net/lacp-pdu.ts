@@ -6,8 +6,8 @@
 // frames are what a capture sees of it.
 import { buildEthernet, readMac, writeMac } from './codec/index.js';
 
-export const SLOW_PROTOCOLS_MAC = 0x0180_c200_0002;
-export const ETHERTYPE_SLOW_PROTOCOLS = 0x8809;
+const SLOW_PROTOCOLS_MAC = 0x0180_c200_0002;
+const ETHERTYPE_SLOW_PROTOCOLS = 0x8809;
 
 /** Actor/partner state bits (802.1AX §5.4.2.2 item m; Linux bond_3ad.h AD_STATE_*). */
 export const LACP_ACTIVITY = 0x01;
@@ -16,7 +16,6 @@ export const LACP_AGGREGATION = 0x04;
 export const LACP_SYNC = 0x08;
 export const LACP_COLLECTING = 0x10;
 export const LACP_DISTRIBUTING = 0x20;
-export const LACP_DEFAULTED = 0x40;
 
 export interface LacpPortInfo {
   systemPriority: number;

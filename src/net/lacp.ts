@@ -40,7 +40,7 @@
 // position on its switch [L]. No RARP when a port's traffic moves between members of one LAG
 // (R5.10 item 1: "not for LAGs").
 import { macToNumber, macToString } from './codec/index.js';
-import type { Port } from './fabric.js';
+import { linkUp, type Port } from './fabric.js';
 import {
   LACP_ACTIVITY, LACP_AGGREGATION, LACP_COLLECTING, LACP_DISTRIBUTING, LACP_SHORT_TIMEOUT, LACP_SYNC, lacpduFrame, type LacpPortInfo,
 } from './lacp-pdu.js';
@@ -57,9 +57,6 @@ export type LacpState = 'bundled' | 'negotiating' | 'individual' | 'suspended' |
 
 /** 802.3ad §43.4.4: Aggregate_Wait_Time — from a link's LACPDUs to its members collecting and distributing. */
 export const AGGREGATE_WAIT_MS = 2000;
-/** 802.3ad §43.4.4: periodic LACPDUs (fast 1 s, slow 30 s) and the partner timeout, three of them. */
-export const PERIODIC_MS: Readonly<Record<LacpRate, number>> = { fast: 1000, slow: 30_000 };
-export const TIMEOUT_MS: Readonly<Record<LacpRate, number>> = { fast: 3000, slow: 90_000 };
 /** Cisco `lacp system-priority` / `lacp port-priority` defaults; [L] ESXi's too. */
 const PRIORITY = 32768;
 
@@ -141,10 +138,6 @@ export interface LacpView {
 const label = (id: string) => id.replace(/^[\w-]+:/, '');
 const systemId = (a: Aggregator) => `${PRIORITY},${macToString(a.system)}`;
 const describe = (a: Aggregator | null) => (a === null ? 'nothing' : `${a.kind === 'lag' ? `LAG ${a.name} of ${a.owner}` : `${a.owner} ${a.name}`} (system ${systemId(a)}, key ${a.key})`);
-
-function linkUp(p: Port): boolean {
-  return p.up && p.peer !== null && p.peer.up;
-}
 
 export class Lacp {
   readonly aggregators: Aggregator[] = [];
@@ -302,15 +295,8 @@ export class Lacp {
       systemPriority: PRIORITY, system: p.agg.system, key: p.agg.key, portPriority: PRIORITY, port: p.number,
       state: (p.mode === 'active' ? LACP_ACTIVITY : 0) | (p.rate === 'fast' ? LACP_SHORT_TIMEOUT : 0) | LACP_AGGREGATION | LACP_SYNC | LACP_COLLECTING | LACP_DISTRIBUTING,
     };
-    // Like beacons and hellos, LACPDUs are not what `nestlab trace` follows.
     const f = this.net.fabric;
-    const tracer = f.tracer;
-    f.tracer = null;
-    try {
-      f.transmit(m.port, lacpduFrame(m.agg.system, actor, partner), 0, t);
-    } finally {
-      f.tracer = tracer;
-    }
+    f.untraced(() => f.transmit(m.port, lacpduFrame(m.agg.system, actor, partner), 0, t));
   }
 
   // ---- time, saving, showing -------------------------------------------------------------------
@@ -439,8 +425,7 @@ export function buildLacp(net: Network, inv: Inventory): Lacp | undefined {
  * Must `nestlab advance` run the network for LACP? When the lab has LAGs or LACP channels and the
  * saved state has negotiations still to complete. Labs without LACP pay a substring search.
  */
-export function lacpNeedsTime(specJson: string, netState: () => string | undefined): boolean {
+export function lacpNeedsTime(specJson: string, saved: () => { lacp?: LacpSaved } | undefined): boolean {
   if (!specJson.includes('"lags":[{') && !specJson.includes('"channelMode":"active"') && !specJson.includes('"channelMode":"passive"')) return false;
-  const json = netState();
-  return json !== undefined && (JSON.parse(json) as { lacp?: LacpSaved }).lacp?.pending === true;
+  return saved()?.lacp?.pending === true;
 }

@@ -4,7 +4,7 @@
 // bundled ones — collecting and distributing (802.1AX) — send or take in frames. A frame leaves
 // on one bundled member chosen by a hash of the fields the LAG's load-balancing mode names
 // (VMwareDvsLacpLoadBalanceAlgorithm), per frame. Picking a member allocates nothing.
-import type { Port } from './fabric.js';
+import { linkUp, type Port } from './fabric.js';
 import type { LagAlgorithm } from '../spec/lacp-names.js';
 
 const SRC_MAC = 1;
@@ -46,14 +46,14 @@ export class Lag {
 
   /** Does teaming have the LAG: a bundled member with its link up (R6.5; none: the LAG is down, R5.7)? */
   get usable(): boolean {
-    for (let i = 0; i < this.members.length; i++) if (this.bundled[i] === 1 && alive(this.members[i]!)) return true;
+    for (let i = 0; i < this.members.length; i++) if (this.bundled[i] === 1 && linkUp(this.members[i]!)) return true;
     return false;
   }
 
   /** Bundled members with link up. */
   get distributing(): number {
     let n = 0;
-    for (let i = 0; i < this.members.length; i++) if (this.bundled[i] === 1 && alive(this.members[i]!)) n++;
+    for (let i = 0; i < this.members.length; i++) if (this.bundled[i] === 1 && linkUp(this.members[i]!)) n++;
     return n;
   }
 
@@ -80,7 +80,7 @@ export class Lag {
     let k = n === 1 ? 0 : this.hash(frame, high, low, portId, vlan) % n;
     for (let i = 0; i < this.members.length; i++) {
       const m = this.members[i]!;
-      if (this.bundled[i] === 1 && alive(m) && k-- === 0) return m;
+      if (this.bundled[i] === 1 && linkUp(m) && k-- === 0) return m;
     }
     return null;
   }
@@ -124,8 +124,4 @@ export class Lag {
     // integer (31 bits) stays unboxed across the call — a uint32 above 2^31 would be a HeapNumber.
     return (h ^ (h >>> 16)) & 0x7fffffff;
   }
-}
-
-function alive(u: Port): boolean {
-  return u.up && u.peer !== null && u.peer.up;
 }

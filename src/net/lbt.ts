@@ -76,7 +76,7 @@ export function vnicRate(vm: Vm): Rate | null {
  * What crosses a switch port: its guest's own rate, plus — for a nested hypervisor's vmnic — what
  * the nested switch sends through that vmnic (its ports teamed onto it), level by level.
  */
-export function portRate(vp: VPort, depth = 0): Rate {
+function portRate(vp: VPort, depth = 0): Rate {
   let tx = vp.rate?.txMbps ?? 0;
   let rx = vp.rate?.rxMbps ?? 0;
   const inner = vp.port.peer;
@@ -109,10 +109,11 @@ export function uplinkLoads(sw: VSwitch): Map<Port, Rate> {
 
 const limit = (u: Port) => LBT_THRESHOLD * u.speedMbps;
 const busy = (u: Port, l: Rate) => l.txMbps >= limit(u) || l.rxMbps >= limit(u);
-const pct = (mbps: number, u: Port) => Math.round((mbps / u.speedMbps) * 1000) / 10;
+/** Mb/s as a percentage of `speedMbps`, one decimal. */
+const pct = (mbps: number, speedMbps: number) => Math.round((mbps / speedMbps) * 1000) / 10;
 
 /** A vDS proxy switch with load-based ports: LBT exists on distributed switches only (R5.1). */
-export function isLoadBased(sw: VSwitch): boolean {
+function isLoadBased(sw: VSwitch): boolean {
   return sw.kind === 'dvswitch' && sw.vports.some((vp) => vp.policy.teaming === 'load-based');
 }
 
@@ -144,14 +145,7 @@ export function startLbt(net: Network): void {
     const st = stateOf(sw);
     observe(st, uplinkLoads(sw), f.now);
     const tick = (t: number): void => {
-      // LBT's RARPs are not what `nestlab trace` follows: the evaluation runs untraced.
-      const tracer = f.tracer;
-      f.tracer = null;
-      try {
-        evaluate(net, sw, st, t);
-      } finally {
-        f.tracer = tracer;
-      }
+      f.untraced(() => evaluate(net, sw, st, t));
       st.lastEval = t;
       f.schedule(t + I, () => tick(t + I));
     };
@@ -194,13 +188,13 @@ function evaluate(net: Network, sw: VSwitch, st: SwitchLbt, t: number): void {
       }
       if (target === null) continue;
       const lt = loads.get(target)!;
-      const before = { tx: pct(l.txMbps, u), rx: pct(l.rxMbps, u) };
+      const before = { tx: pct(l.txMbps, u.speedMbps), rx: pct(l.rxMbps, u.speedMbps) };
       sw.moveLoadBased(vp, target, t);
       l.txMbps -= r.txMbps;
       l.rxMbps -= r.rxMbps;
       lt.txMbps += r.txMbps;
       lt.rxMbps += r.rxMbps;
-      logMove(net, sw, vp, u, target, r, before, { tx: pct(lt.txMbps, target), rx: pct(lt.rxMbps, target) }, t);
+      logMove(net, sw, vp, u, target, r, before, { tx: pct(lt.txMbps, target.speedMbps), rx: pct(lt.rxMbps, target.speedMbps) }, t);
     }
     if (!busy(u, l)) st.busySince.delete(u);
   }
@@ -292,8 +286,7 @@ export function uplinkLoadView(s: LbtState | undefined, nicId: string, speedMbps
     const e = sw.uplinks[nicId];
     if (e === undefined) continue;
     const [tx, rx, since] = e;
-    const p = (x: number) => Math.round((x / speedMbps) * 1000) / 10;
-    return { switch: id.replace(/^\w+:/, ''), txMbps: tx, rxMbps: rx, txPercent: p(tx), rxPercent: p(rx), ...(since >= 0 ? { busySinceS: since / 1000 } : {}) };
+    return { switch: id.replace(/^\w+:/, ''), txMbps: tx, rxMbps: rx, txPercent: pct(tx, speedMbps), rxPercent: pct(rx, speedMbps), ...(since >= 0 ? { busySinceS: since / 1000 } : {}) };
   }
   return undefined;
 }
@@ -305,11 +298,10 @@ export function uplinkLoadView(s: LbtState | undefined, nicId: string, speedMbps
 export function hasLoadBasedWork(specJson: string): boolean {
   if (!specJson.includes('"load-based"')) return false;
   type Teamed = { teaming?: { policy?: string } };
-  const spec = JSON.parse(specJson) as { distributedSwitches?: Array<Teamed & { portgroups?: Teamed[] }>; vms?: Array<{ workload?: unknown }> };
+  // A workload preset (a string) has no `network`: reading it gives undefined.
+  type Workload = { network?: { tx?: number; rx?: number } };
+  const spec = JSON.parse(specJson) as { distributedSwitches?: Array<Teamed & { portgroups?: Teamed[] }>; vms?: Array<{ workload?: Workload }> };
   const lbt = (spec.distributedSwitches ?? []).some((d) => d.teaming?.policy === 'load-based' || (d.portgroups ?? []).some((pg) => pg.teaming?.policy === 'load-based'));
-  const traffic = (spec.vms ?? []).some((v) => {
-    const n = (v.workload as { network?: { tx?: number; rx?: number } } | undefined)?.network;
-    return typeof v.workload === 'object' && n !== undefined && ((n.tx ?? 0) > 0 || (n.rx ?? 0) > 0);
-  });
+  const traffic = (spec.vms ?? []).some((v) => (v.workload?.network?.tx ?? 0) > 0 || (v.workload?.network?.rx ?? 0) > 0);
   return lbt && traffic;
 }

@@ -67,23 +67,22 @@ export function snapshotLearnswitch(net: Network): LearnswitchState | undefined 
 export function restoreLearnswitch(net: Network, s: LearnswitchState | undefined): void {
   if (s === undefined) return;
   const leaves = new Map<string, { sw: VSwitch; port: Port }>();
-  const uplinks = new Map<string, VSwitch>();
+  const uplinks = new Map<string, { sw: VSwitch; port: Port }>();
   for (const sw of learnswitches(net)) {
     for (const vp of sw.vports) {
       const id = vp.learnswitch ? nicIdOf(vp.port.id) : undefined;
       if (id !== undefined) leaves.set(id, { sw, port: vp.port });
     }
-    for (const u of sw.uplinks) uplinks.set(u.id, sw);
+    for (const port of sw.uplinks) uplinks.set(port.id, { sw, port });
   }
-  for (const [id, entries] of Object.entries(s.leaf)) {
-    const at = leaves.get(id);
-    if (at) for (const [vlan, mac, t] of entries) at.sw.learnswitch!.restore(vlan, mac, at.port, true, t);
-  }
-  for (const [id, entries] of Object.entries(s.uplink)) {
-    const sw = uplinks.get(id);
-    const port = sw?.uplinks.find((u) => u.id === id);
-    if (sw && port) for (const [vlan, mac, t] of entries) sw.learnswitch!.restore(vlan, mac, port, false, t);
-  }
+  const put = (saved: LearnswitchState['leaf'], at: Map<string, { sw: VSwitch; port: Port }>, leaf: boolean): void => {
+    for (const [id, entries] of Object.entries(saved)) {
+      const where = at.get(id);
+      if (where) for (const [vlan, mac, t] of entries) where.sw.learnswitch!.restore(vlan, mac, where.port, leaf, t);
+    }
+  };
+  put(s.leaf, leaves, true);
+  put(s.uplink, uplinks, false);
 }
 
 /**
@@ -94,9 +93,10 @@ export function learnedBehind(net: Network, nicId: string, now: number): Array<{
   const out: Array<{ vlan: number; mac: number; port: VPort }> = [];
   for (const sw of learnswitches(net)) {
     const ls = sw.learnswitch!;
-    for (const vp of sw.vports) {
-      if (!vp.learnswitch || nicIdOf(vp.port.id) !== nicId) continue;
-      for (const e of ls.entries()) if (e.leaf && e.port === vp.port && now - e.t <= ls.settings.agingMs) out.push({ vlan: e.vlan, mac: e.mac, port: vp });
+    for (const e of ls.entries()) {
+      if (!e.leaf || now - e.t > ls.settings.agingMs) continue;
+      const vp = sw.portFor(e.port);
+      if (vp !== undefined && vp.learnswitch && nicIdOf(vp.port.id) === nicId) out.push({ vlan: e.vlan, mac: e.mac, port: vp });
     }
   }
   return out;

@@ -19,9 +19,9 @@
 // [L] modelling choices (the fling documents no more): a MAC the vSwitch has registered (R1.1)
 // counts as known on its own port; a full table learns nothing new until entries age out; entries
 // are aged lazily, when looked up or listed (as R4c.7's).
-import { readMacHigh, readMacLow, SRC_OFFSET, DST_OFFSET, macFromHalves, macHigh, macLow } from './codec/index.js';
+import { readMacHigh, readMacLow, SRC_OFFSET, DST_OFFSET, macHigh, macLow } from './codec/index.js';
 import type { Fabric, Port } from './fabric.js';
-import { MacTable } from './mactable.js';
+import { MacTable, macOfKey, vlanHigh, vlanOfKey } from './mactable.js';
 
 /** "MAC Address table size is 32k per system" (R4b.1). */
 export const LEARNSWITCH_TABLE_SIZE = 32 * 1024;
@@ -134,7 +134,7 @@ export class Learnswitch {
   /** Entries in the order learned (ageing not applied). */
   entries(): LearnswitchEntry[] {
     const out: LearnswitchEntry[] = [];
-    for (const [high, low, e] of this.table.entries()) out.push({ vlan: high >>> 16, mac: macFromHalves(high & 0xffff, low), port: e.port, leaf: e.leaf, t: e.t });
+    for (const [high, low, e] of this.table.entries()) out.push({ vlan: vlanOfKey(high), mac: macOfKey(high, low), port: e.port, leaf: e.leaf, t: e.t });
     return out;
   }
 
@@ -149,9 +149,4 @@ export class Learnswitch {
     this.table.set(high, low, { port, leaf, t });
     return true;
   }
-}
-
-/** A table key's high half: the VLAN (12 bits) above the MAC's high 16 bits (as fdb.ts). */
-function vlanHigh(vlan: number, high: number): number {
-  return (vlan << 16) | high;
 }

@@ -1,13 +1,27 @@
 // A hash table keyed by MAC address — a vSwitch's registered and learned MACs, a dvFilter's list,
 // a learning bridge's forwarding database — that the forwarding path can use without allocating.
 // A key is the address as its two int32 halves (codec/mac.ts); a forwarding database puts the
-// VLAN above the 16 bits of the high half. A Map<number, …> keyed by the 48-bit number would box
+// VLAN above the 16 bits of the high half (vlanHigh). A Map<number, …> keyed by the 48-bit number would box
 // it into a heap double on every get. Iteration follows insertion order, as a Map's does (tables
 // are saved and listed in that order); updating a key keeps its place, deleting and re-adding
 // moves it last. Do not add keys while iterating (deleting is fine).
 import { macFromHalves, macHigh, macLow, readMacHigh, readMacLow } from './codec/index.js';
 
 const NONE = -1;
+
+/** A (VLAN, MAC) key's high half, as forwarding databases key their tables: the VLAN (12 bits) above the MAC's high 16 bits. */
+export function vlanHigh(vlan: number, high: number): number {
+  return (vlan << 16) | high;
+}
+
+/** The VLAN and MAC number of a (VLAN, MAC) key (vlanHigh), for listing a table. */
+export function vlanOfKey(high: number): number {
+  return high >>> 16;
+}
+
+export function macOfKey(high: number, low: number): number {
+  return macFromHalves(high & 0xffff, low);
+}
 
 export class MacTable<V> {
   /** bucket → its most recent entry, or NONE */

@@ -20,9 +20,9 @@
 // entry is locked (bonding.rst, SLB rule 4). When the active member changes the bridge sends a
 // "gratuitous learning packet" (RARP) on the bond for each MAC learned on another port.
 import { DST_OFFSET, SRC_OFFSET, isBroadcastAt, isMulticastAt, rarpFrame, readMacHigh, readMacLow } from './codec/index.js';
-import { Port, type Device, type Fabric } from './fabric.js';
+import { linkUp, Port, type Device, type Fabric } from './fabric.js';
 import { Fdb } from './fdb.js';
-import { MacTable } from './mactable.js';
+import { MacTable, vlanHigh } from './mactable.js';
 
 export type BondMode = 'active-backup' | 'balance-slb';
 
@@ -115,10 +115,11 @@ export class OvsBridge implements Device {
       vlan = ingress.tag;
     }
     f.trace(this, port, 'ingress', vlan, 'R8.5');
-    const garp = isGratuitousArp(frame);
+    // Gratuitous ARPs matter to a bond only: one from another port locks its MAC against one
+    // coming in on the bond, which does not move it (bonding.rst SLB rule 4).
+    const garp = this.bond !== null && isGratuitousArp(frame);
     if (ingress === this.bond && !this.admit(port, frame, vlan, garp)) return;
-    // Learn on the port (the bond for its members) — but a gratuitous ARP coming in on the bond
-    // does not move a MAC whose entry a gratuitous ARP from another port just locked.
+    // Learn on the port (the bond for its members) — unless the gratuitous ARP lock holds.
     if (garp && ingress !== this.bond) this.lockGratArp(vlan, frame);
     if (!(garp && ingress === this.bond && this.gratLocked(vlan, frame))) {
       if (this.fdb.learnSource(vlan, frame, SRC_OFFSET, ingress.port)) f.trace(this, port, 'learn', vlan, 'R8.5');
@@ -226,21 +227,17 @@ export class OvsBridge implements Device {
   }
 
   private lockGratArp(vlan: number, frame: Uint8Array): void {
-    this.gratLocks.set((vlan << 16) | readMacHigh(frame, SRC_OFFSET), readMacLow(frame, SRC_OFFSET), this.fabric.frameTime + GRAT_ARP_LOCK_MS);
+    this.gratLocks.set(vlanHigh(vlan, readMacHigh(frame, SRC_OFFSET)), readMacLow(frame, SRC_OFFSET), this.fabric.frameTime + GRAT_ARP_LOCK_MS);
   }
 
   private gratLocked(vlan: number, frame: Uint8Array): boolean {
-    const until = this.gratLocks.get((vlan << 16) | readMacHigh(frame, SRC_OFFSET), readMacLow(frame, SRC_OFFSET));
+    const until = this.gratLocks.get(vlanHigh(vlan, readMacHigh(frame, SRC_OFFSET)), readMacLow(frame, SRC_OFFSET));
     return until !== undefined && this.fabric.frameTime < until;
   }
 }
 
 function carries(o: OvsPort, vlan: number): boolean {
   return o.tag === TRUNK || o.tag === vlan;
-}
-
-function linkUp(p: Port): boolean {
-  return p.up && p.peer !== null && p.peer.up;
 }
 
 function firstUp(ports: readonly Port[]): Port | null {

@@ -1,8 +1,10 @@
 // The network's periodic work in virtual time: beacon probing (R5.9) ticks once a second on every
 // vSwitch that uses it; load-based teaming (R5.5, lbt.ts) evaluates vDS uplinks every 30 s when
 // there is traffic; spanning tree (R9.9, stp.ts) times port transitions and topology changes, and
-// Linux bridges with STP send hellos every 2 s. Nothing else needs a timer — MAC tables age lazily
-// when looked up (R9.2, R8.2, R4c.7) — so a lab without any of these has no periodic work at all.
+// Linux bridges with STP send hellos every 2 s; LACP times negotiations (R6.5, lacp.ts); IGMP
+// queriers query every 125 s (R1.7, R9.3, igmp-host.ts). Nothing else needs a timer — MAC tables
+// age lazily when looked up (R9.2, R8.2, R4c.7) — so a lab without any of these has no periodic
+// work at all.
 import { BEACON_INTERVAL_MS, BEACON_MISS_LIMIT, type BeaconChange, type BeaconProbe } from './beacon.js';
 import { startLbt } from './lbt.js';
 import { startIgmp } from './igmp-host.js';
@@ -32,15 +34,7 @@ export function startPeriodic(net: Network): void {
     const tick = (t: number): void => {
       // Fast-forwarded (runNetwork): the tick moved on.
       if (t < probe.nextTick) return schedule(probe.nextTick);
-      // Beacons are not what `nestlab trace` follows: they run untraced.
-      const tracer = f.tracer;
-      f.tracer = null;
-      let change: ReturnType<VSwitch['beaconTick']>;
-      try {
-        change = sw.beaconTick(t);
-      } finally {
-        f.tracer = tracer;
-      }
+      const change = f.untraced(() => sw.beaconTick(t));
       probe.nextTick = t + I;
       if (change !== null) report(net, sw, t, change);
       schedule(t + I);

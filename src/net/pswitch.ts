@@ -6,11 +6,11 @@
 // tree on (stp.ts, R9.9) BPDUs go to it instead of being flooded, and a logical port that is not
 // forwarding takes in nothing (learning: learns only) and is left out of floods.
 import { DST_OFFSET, SRC_OFFSET, isMulticastAt } from './codec/index.js';
-import { Port, type Device, type Fabric } from './fabric.js';
+import { linkUp, Port, type Device, type Fabric } from './fabric.js';
 import { Fdb } from './fdb.js';
 import { SNOOP_DROP, SNOOP_FILTER, SNOOP_FLOOD, type SnoopingSwitch } from './igmp.js';
 import { isSlowProtocolsAt } from './lacp-pdu.js';
-import { isBpduAt, STP_DISCARDING, STP_FORWARDING, STP_LEARNING, type BpduSink } from './stp-bpdu.js';
+import { isBpduAt, STP_DISCARDING, STP_FORWARDING, STP_LEARNING, notForwarding, type BpduSink } from './stp-bpdu.js';
 
 export interface SwitchPortConfig {
   mode: 'access' | 'trunk';
@@ -134,7 +134,7 @@ export class PhysicalSwitch implements Device {
       const member = l === undefined ? null : pick(l, vlan, frame);
       if (member !== null) {
         // R9.9: a port that is not forwarding sends nothing, not even to a MAC learned behind it.
-        if (member.logical.stp !== STP_FORWARDING) return f.drop(member.port, member.logical.stp === STP_LEARNING ? 'stp-learning' : 'stp-blocking', vlan);
+        if (member.logical.stp !== STP_FORWARDING) return f.drop(member.port, notForwarding(member.logical.stp), vlan);
         this.send(member, frame, vlan, 'forward', 'R9.1');
         return;
       }
@@ -149,8 +149,9 @@ export class PhysicalSwitch implements Device {
       if (l === ingress || l.stp !== STP_FORWARDING) continue; // R9.9: nor into a port that is not forwarding
       if (snoop === SNOOP_FILTER && !this.igmp!.passes(l.port)) continue;
       const member = pick(l, vlan, frame);
-      if (member !== null) this.send(member, frame, vlan, snoop === SNOOP_FILTER ? 'forward' : 'flood', 'R9.3');
-      if (member !== null) sent++;
+      if (member === null) continue;
+      this.send(member, frame, vlan, snoop === SNOOP_FILTER ? 'forward' : 'flood', 'R9.3');
+      sent++;
     }
     if (snoop === SNOOP_FILTER && sent === 0) f.drop(port, this.igmp!.noneReason(), vlan);
   }
@@ -169,9 +170,6 @@ function carries(c: SwitchPortConfig, vlan: number): boolean {
   return c.mode === 'access' ? c.vlan === vlan : c.allowed[vlan] === 1;
 }
 
-function linkUp(p: Port): boolean {
-  return p.up && p.peer !== null && p.peer.up;
-}
 
 /**
  * The member a frame leaves a logical port by: the port itself, or — for a channel — one member

@@ -11,10 +11,10 @@ import type { DvSwitch, DvVlan, PvlanEntry } from '../model/inventory.js';
 import type { DropReason } from './reasons.js';
 
 /** What a VLAN id is in a private VLAN domain (`domain[vid]`): not in it, or its type. */
-export const NOT_PVLAN = 0;
-export const PROMISCUOUS = 1;
-export const ISOLATED = 2;
-export const COMMUNITY = 3;
+const NOT_PVLAN = 0;
+const PROMISCUOUS = 1;
+const ISOLATED = 2;
+const COMMUNITY = 3;
 
 export interface PvlanMode {
   kind: 'pvlan';

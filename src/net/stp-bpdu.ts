@@ -21,6 +21,11 @@ export function isBpduAt(frame: Uint8Array): boolean {
 /** A port's data-plane state (R9.9): forwarding; learning (learns, forwards nothing); discarding (blocking, listening). */
 export const STP_FORWARDING = 0;
 export const STP_LEARNING = 1;
+
+/** Why a port that is not forwarding (learning, or discarding) drops a frame sent out of it (R9.9). */
+export function notForwarding(state: number): 'stp-learning' | 'stp-blocking' {
+  return state === STP_LEARNING ? 'stp-learning' : 'stp-blocking';
+}
 export const STP_DISCARDING = 2;
 
 /** What a switch running STP hands the BPDUs it receives to (stp.ts). */

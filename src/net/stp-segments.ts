@@ -19,11 +19,6 @@ import { PhysicalSwitch } from './pswitch.js';
 import { configBpduFrame } from './stp-bpdu.js';
 import type { Port } from './fabric.js';
 
-/** A link carries frames: both ends up. */
-export function linkUp(p: Port): boolean {
-  return p.up && p.peer !== null && p.peer.up;
-}
-
 /** A BPDU-shaped frame, for asking a vNIC's multicast filter whether it takes the group (R1.7). */
 const PROBE = configBpduFrame(0, { root: { priority: 0, mac: 0 }, rootCost: 0, bridge: { priority: 0, mac: 0 }, portId: 0, maxAge: 20, helloTime: 2, forwardDelay: 15 });
 

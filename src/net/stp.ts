@@ -35,24 +35,25 @@
 // by the low 24 bits of the FNV-1a hash of its name (a stable stand-in for its base MAC); for a
 // Linux bridge the lowest MAC of its NICs, as the kernel picks (br_stp_recalculate_bridge_id).
 import { macToNumber, macToString, readMac } from './codec/index.js';
-import type { Port } from './fabric.js';
+import { linkUp, type Port } from './fabric.js';
 import { LinuxBridge } from './bridge.js';
 import { changeLink } from './links.js';
 import { PhysicalSwitch } from './pswitch.js';
 import {
   compareBridgeIds, configBpduFrame, formatBridgeId, STP_DISCARDING, STP_FORWARDING, STP_LEARNING, type BpduSink, type BridgeId,
 } from './stp-bpdu.js';
-import { bpduReach, linkUp } from './stp-segments.js';
+import { bpduReach } from './stp-segments.js';
 import type { Network } from './topology.js';
 import type { Host, Inventory, PhysicalSwitch as SwitchSpec, StpConfig } from '../model/inventory.js';
+import { fnv1a } from '../model/mac.js';
 
 export type StpRole = 'root' | 'designated' | 'edge' | 'alternate' | 'backup' | 'disabled';
 export type StpState = 'forwarding' | 'learning' | 'listening' | 'blocking' | 'disabled' | 'err-disabled';
 
 /** Linux bridge defaults (bridge(8): priority 32768, forward_delay 15 s, hello_time 2 s). */
-export const LINUX_STP: StpConfig = { priority: 32768, forwardDelayS: 15, helloTimeS: 2 };
+const LINUX_STP: StpConfig = { priority: 32768, forwardDelayS: 15, helloTimeS: 2 };
 /** 802.1D max age, s: with the forward delay, how long a topology change lasts. */
-export const MAX_AGE_S = 20;
+const MAX_AGE_S = 20;
 /** Port priority (802.1D default 128). */
 const PORT_PRIORITY = 128;
 
@@ -127,9 +128,7 @@ export function pathCost(mbps: number): number {
 
 /** [L] A physical switch's bridge MAC: 00:1b:d4 and the low 24 bits of FNV-1a of its name. */
 export function switchMac(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
-  return 0x001b_d400_0000 + (h & 0xffffff);
+  return 0x001b_d400_0000 + (fnv1a(name) & 0xffffff);
 }
 
 const label = (id: string) => id.replace(/^[\w-]+:/, '');
@@ -471,14 +470,7 @@ export class SpanningTree implements BpduSink {
     const h = b.helloMs;
     const first = Math.max(Math.ceil(now / h) * h, b.lastHello >= 0 ? b.lastHello + h : 0);
     const tick = (t: number): void => {
-      // Hellos are not what `nestlab trace` follows: they run untraced (as beacons do).
-      const tracer = f.tracer;
-      f.tracer = null;
-      try {
-        this.hello(b, t);
-      } finally {
-        f.tracer = tracer;
-      }
+      f.untraced(() => this.hello(b, t));
       f.schedule(t + h, () => tick(t + h));
     };
     f.schedule(first, () => tick(first));
@@ -632,9 +624,8 @@ export function buildSpanningTree(net: Network, inv: Inventory): SpanningTree | 
  * state has transitions or a topology change still to come (R9.9). Labs without STP pay a
  * substring search of their spec.
  */
-export function stpNeedsTime(specJson: string, netState: () => string | undefined): boolean {
+export function stpNeedsTime(specJson: string, saved: () => { stp?: StpSaved } | undefined): boolean {
   if (specJson.includes('"stp":true')) return true;
   if (!specJson.includes('"stp":{')) return false;
-  const json = netState();
-  return json !== undefined && (JSON.parse(json) as { stp?: StpSaved }).stp?.pending === true;
+  return saved()?.stp?.pending === true;
 }

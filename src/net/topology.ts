@@ -17,6 +17,7 @@ import { Lag } from './lag.js';
 import { buildLacp, type Lacp } from './lacp.js';
 import { VSwitch, type PortPolicy, type SwitchSettings, type VlanMode } from './vswitch.js';
 import type { DvPortgroup, DvSwitch, Host, Inventory, Portgroup, VlanRanges, VmNic } from '../model/inventory.js';
+import { compareVersions } from '../model/defaults.js';
 import { pvlanMode } from './pvlan.js';
 import { attachIgmp } from './igmp-host.js';
 
@@ -107,18 +108,21 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
   const running = (h: Host) => h.vm === undefined || rt.vm(h.vm).on;
   const switchOfUplink = new Map<string, Port>(); // nic id → uplink port
   const dvProxy = new Map<string, VSwitch>(); // `${dvs}@${host}` → proxy switch
+  /** A host NIC's port, owned by the switch it is an uplink (or LAG member) of. */
+  const nicPort = (h: Host, name: string, owner: Device) => {
+    const nic = h.nics.find((n) => n.name === name)!;
+    const p = port(nic.id, owner, nic.speed);
+    switchOfUplink.set(nic.id, p);
+    return p;
+  };
+  const failback = failbackEvents(net);
+  const bondChanged = bondEvents(net);
   for (const h of inv.hosts.values()) {
     if (!running(h)) continue;
-    const nicPort = (name: string, owner: Device) => {
-      const nic = h.nics.find((n) => n.name === name)!;
-      const p = port(nic.id, owner, nic.speed);
-      switchOfUplink.set(nic.id, p);
-      return p;
-    };
     for (const s of h.vswitches) {
       const dev = new VSwitch(s.id, fabric, settings);
-      for (const u of s.uplinks) dev.addUplink(nicPort(u, dev), u, nicMac(h, u));
-      dev.onUpDelayMoves = failbackEvents(net);
+      for (const u of s.uplinks) dev.addUplink(nicPort(h, u, dev), u, nicMac(h, u));
+      dev.onUpDelayMoves = failback;
       // R5.9: beacons when a port group's (effective) teaming probes with them.
       if (s.portgroups.some((pg) => pg.teaming.detection === 'beacon')) dev.enableBeacons();
       net.switches.set(s.id, dev);
@@ -138,13 +142,13 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
       if (b.ovs) {
         // R8.5: an Open vSwitch bridge; two or more uplinks are one bond port.
         const dev = new OvsBridge(b.id, fabric, b.agingTimeS, b.ovs.bond);
-        dev.addUplinks(b.uplinks.map((u) => nicPort(u, dev)), `bond:${h.name}/${b.name}`);
-        dev.onActiveChange = bondEvents(net);
+        dev.addUplinks(b.uplinks.map((u) => nicPort(h, u, dev)), `bond:${h.name}/${b.name}`);
+        dev.onActiveChange = bondChanged;
         net.switches.set(b.id, dev);
         continue;
       }
       const dev = new LinuxBridge(b.id, fabric, b.agingTimeS, b.vlanFiltering);
-      for (const u of b.uplinks) dev.addPort(nicPort(u, dev));
+      for (const u of b.uplinks) dev.addPort(nicPort(h, u, dev));
       net.switches.set(b.id, dev);
     }
   }
@@ -153,23 +157,10 @@ export function buildNetwork(inv: Inventory, rt: Runtime): Network {
       const h = inv.hosts.get(m.host);
       if (!h || !running(h)) continue;
       const dev = new VSwitch(`${d.id}@${m.host}`, fabric, settings, true);
-      m.uplinks.forEach((u, i) => {
-        const nic = h.nics.find((n) => n.name === u)!;
-        const p = port(nic.id, dev, nic.speed);
-        switchOfUplink.set(nic.id, p);
-        dev.addUplink(p, `uplink${i + 1}`, macToNumber(nic.mac));
-      });
+      m.uplinks.forEach((u, i) => dev.addUplink(nicPort(h, u, dev), `uplink${i + 1}`, nicMac(h, u)));
       // R6.5: the host's vmnics on LAG ports; a LAG is one logical uplink for teaming (lag.ts).
-      for (const lag of d.lags ?? []) {
-        const members = (m.lags?.[lag.name] ?? []).map((u) => {
-          const nic = h.nics.find((n) => n.name === u)!;
-          const p = port(nic.id, dev, nic.speed);
-          switchOfUplink.set(nic.id, p);
-          return p;
-        });
-        dev.addLag(new Lag(lag.name, lag.loadBalancing, members));
-      }
-      dev.onUpDelayMoves = failbackEvents(net);
+      for (const lag of d.lags ?? []) dev.addLag(new Lag(lag.name, lag.loadBalancing, (m.lags?.[lag.name] ?? []).map((u) => nicPort(h, u, dev))));
+      dev.onUpDelayMoves = failback;
       if (d.portgroups.some((pg) => pg.teaming.detection === 'beacon')) dev.enableBeacons(); // R5.9
       dvProxy.set(`${d.name}@${m.host}`, dev);
       net.switches.set(dev.id, dev);
@@ -320,8 +311,7 @@ function standardPolicy(pg: Portgroup): PortPolicy {
 
 /** Native MAC learning needs a vDS of version 6.6.0 or later (R4c.1). */
 function learningCapable(version: string): boolean {
-  const [a = 0, b = 0] = version.split('.').map(Number);
-  return a > 6 || (a === 6 && b >= 6);
+  return compareVersions(version, '6.6.0') >= 0;
 }
 
 function dvPolicy(pg: DvPortgroup, version: string, dvs: DvSwitch): PortPolicy {

@@ -8,7 +8,7 @@
 // the frame's time is read from the fabric (fabric.ts).
 import { DST_OFFSET, MacAddress, SRC_OFFSET, isBroadcastAt, isMulticastAt, rarpFrame, readMacHigh, readMacLow } from './codec/index.js';
 import { BeaconProbe, isBeacon, type BeaconChange } from './beacon.js';
-import type { Fabric, Device, Port } from './fabric.js';
+import { linkUp, type Device, type Fabric, type Port } from './fabric.js';
 import { MacTable } from './mactable.js';
 import type { Learnswitch } from './learnswitch.js';
 import type { Lag } from './lag.js';
@@ -308,7 +308,7 @@ export class VSwitch implements Device {
     if (local !== null) {
       // R1.2: known local unicast stays local.
       if (local !== src) this.deliver(local, frame, ctx, 'forward', 'R1.2');
-      this.promiscuousCopies(src, frame, ctx, local, false);
+      this.promiscuousCopies(src, frame, ctx, local, false, null);
       return;
     }
     // R3.11: a private VLAN port never reaches a port of its domain that refuses it here — nor
@@ -325,9 +325,10 @@ export class VSwitch implements Device {
     // R1.5: unknown unicast leaves on the one teaming-selected uplink, plus promiscuous copies
     // and the flood to MAC-learning ports that allow it (R4c.5). R4b.1: not on the uplink when
     // the Learnswitch learned the destination behind a leaf port.
-    const heldBack = ls !== null && this.learnedOnLeaf(frame, ctx);
+    const learnt = ls === null ? undefined : ls.lookupDst(ctx, frame);
+    const heldBack = learnt !== undefined && learnt.leaf;
     if (!heldBack) this.toUplink(src, frame, ctx);
-    const copies = this.learningFlood(src, frame, ctx) + this.promiscuousCopies(src, frame, ctx, null, false);
+    const copies = this.learningFlood(src, frame, ctx) + this.promiscuousCopies(src, frame, ctx, null, false, learnt?.port ?? null);
     if (heldBack && copies === 0) this.dropAt(src.port, 'learnswitch-filtered', ctx);
   }
 
@@ -379,7 +380,7 @@ export class VSwitch implements Device {
     const local = this.lookup(frame, DST_OFFSET, ctx);
     if (local !== null) {
       this.deliver(local, frame, ctx, 'forward', 'R1.8');
-      this.promiscuousCopies(null, frame, ctx, local, false);
+      this.promiscuousCopies(null, frame, ctx, local, false, null);
       return;
     }
     const learnedAt = this.learnedPort(frame);
@@ -388,10 +389,11 @@ export class VSwitch implements Device {
       return;
     }
     // R1.8: unicast to an unregistered MAC reaches no ordinary port.
-    const copies = this.promiscuousCopies(null, frame, ctx, null, true) + this.learningFlood(null, frame, ctx);
+    const learntAt = this.learnswitch === null ? null : this.learnswitch.lookupDst(ctx, frame)?.port ?? null;
+    const copies = this.promiscuousCopies(null, frame, ctx, null, true, learntAt) + this.learningFlood(null, frame, ctx);
     // The drop explains itself: a PVLAN port that refuses the frame's context (R3.11), copies the
     // Learnswitch withheld (R4b.1), else nobody has the MAC (R1.8).
-    if (copies === 0) this.dropAt(uplink, this.pvlanDenied(frame, ctx) ?? (this.learnswitch !== null && this.withheldFromLeaf(frame, ctx) ? 'learnswitch-filtered' : 'unknown-unicast-dst'), ctx);
+    if (copies === 0) this.dropAt(uplink, this.pvlanDenied(frame, ctx) ?? (this.learnswitch !== null && this.withheldFromLeaf(ctx, learntAt) ? 'learnswitch-filtered' : 'unknown-unicast-dst'), ctx);
   }
 
   // ---- helpers ---------------------------------------------------------------------------
@@ -435,10 +437,11 @@ export class VSwitch implements Device {
   }
 
   /**
-   * Copies for ports in promiscuous mode (R2.3), filtered by the dvFilter (R4a.6); `echoCheck`:
-   * a frame from the physical network, which R1.11 (b) may keep from them.
+   * Copies for ports in promiscuous mode (R2.3), filtered by the dvFilter (R4a.6) and the
+   * Learnswitch (R4b.1; `learntAt`: where it learned the destination, looked up once per frame);
+   * `echoCheck`: a frame from the physical network, which R1.11 (b) may keep from them.
    */
-  private promiscuousCopies(src: VPort | null, frame: Uint8Array, ctx: number, target: VPort | null, echoCheck: boolean): number {
+  private promiscuousCopies(src: VPort | null, frame: Uint8Array, ctx: number, target: VPort | null, echoCheck: boolean, learntAt: Port | null): number {
     let n = 0;
     for (const vp of this.promiscuous) {
       if (vp === src || vp === target || !admits(vp.policy.vlan, ctx)) continue;
@@ -447,7 +450,7 @@ export class VSwitch implements Device {
       // A full table no longer filters: the port gets every copy again (R4a.3).
       if (vp.filter !== null && vp.filter.size < DVFILTER_TABLE_SIZE && !isMulticastAt(frame, DST_OFFSET) && !vp.filter.hasAt(frame, DST_OFFSET) && (target !== null || this.filteredElsewhere(frame))) continue;
       // R4b.1: a Learnswitch leaf gets a (unicast) copy only for a MAC learned behind it.
-      if (vp.learnswitch && this.learnswitch !== null && !this.learnswitchPasses(vp, frame, ctx, target)) continue;
+      if (vp.learnswitch && this.learnswitch !== null && !this.learnswitchPasses(vp, target, learntAt)) continue;
       if (echoCheck && this.echoBlocked(frame)) continue;
       this.deliver(vp, frame, ctx, 'copy-promiscuous', 'R2.3');
       n++;
@@ -470,26 +473,19 @@ export class VSwitch implements Device {
     if (this.learnswitch!.learn(ctx, frame, uplink, false)) this.fabric.trace(this, uplink, 'learn', ctx, 'R4b.1');
   }
 
-  /** R4b.1: is the destination learned (in `ctx`) behind a Learnswitch leaf port? */
-  private learnedOnLeaf(frame: Uint8Array, ctx: number): boolean {
-    const e = this.learnswitch!.lookupDst(ctx, frame);
-    return e !== undefined && e.leaf;
-  }
-
   /**
    * R4b.1: does a leaf port get the promiscuous copy of this unicast? Only when its destination is
-   * learned behind it; one learned on another port — or registered on one here, `target` [L] — is
-   * filtered; one known nowhere is flooded, or dropped with unknownUnicast: drop.
+   * learned behind it (`learntAt`); one learned on another port — or registered on one here,
+   * `target` [L] — is filtered; one known nowhere is flooded, or dropped with unknownUnicast: drop.
    */
-  private learnswitchPasses(vp: VPort, frame: Uint8Array, ctx: number, target: VPort | null): boolean {
+  private learnswitchPasses(vp: VPort, target: VPort | null, learntAt: Port | null): boolean {
     if (target !== null) return false;
-    const e = this.learnswitch!.lookupDst(ctx, frame);
-    return e !== undefined ? e.port === vp.port : !this.learnswitch!.settings.dropUnknown;
+    return learntAt !== null ? learntAt === vp.port : !this.learnswitch!.settings.dropUnknown;
   }
 
   /** R4b.1: did the Learnswitch keep this unicast (from the uplink) from a leaf port that would have had a copy? */
-  private withheldFromLeaf(frame: Uint8Array, ctx: number): boolean {
-    for (const vp of this.promiscuous) if (vp.learnswitch && admits(vp.policy.vlan, ctx) && !this.learnswitchPasses(vp, frame, ctx, null)) return true;
+  private withheldFromLeaf(ctx: number, learntAt: Port | null): boolean {
+    for (const vp of this.promiscuous) if (vp.learnswitch && admits(vp.policy.vlan, ctx) && !this.learnswitchPasses(vp, null, learntAt)) return true;
     return false;
   }
 
@@ -547,7 +543,7 @@ export class VSwitch implements Device {
 
   private activeUplinkCount(): number {
     let n = 0;
-    for (const u of this.uplinks) if (alive(u)) n++;
+    for (const u of this.uplinks) if (linkUp(u)) n++;
     for (let i = 0; i < this.lagArray.length; i++) if (this.lagArray[i]!.usable) n++; // a LAG is one logical uplink (R6.5)
     return n;
   }
@@ -589,7 +585,7 @@ export class VSwitch implements Device {
     const current = vp.selected;
     // R5.11 failback No: a port that failed over stays where it is while that uplink lives. (A LAG
     // member is not a place to stay: the LAG hashes each frame onto its members, R6.5.)
-    if (!p.failback && current !== null && alive(current) && (probe === null || !probe.isFailed(current)) && (this.lagOfPort.size === 0 || !this.lagOfPort.has(current))) return current;
+    if (!p.failback && current !== null && linkUp(current) && (probe === null || !probe.isFailed(current)) && (this.lagOfPort.size === 0 || !this.lagOfPort.has(current))) return current;
     let chosen = this.pick(vp, frame, probe, this.recovering.size !== 0);
     // An uplink still in its up-delay is used only when the team has nothing else.
     if (chosen === null && this.recovering.size !== 0) chosen = this.pick(vp, frame, probe, false);
@@ -634,14 +630,14 @@ export class VSwitch implements Device {
     const u = this.uplinkByName.get(name);
     // R6.5: a LAG is usable while LACP has a member bundled with its link up (lag.ts).
     if (u === undefined) return this.lags.size !== 0 && this.lags.get(name)?.usable === true;
-    return alive(u) && (probe === null || !probe.isFailed(u)) && !(hold && this.recovering.has(u));
+    return linkUp(u) && (probe === null || !probe.isFailed(u)) && !(hold && this.recovering.has(u));
   }
 
   /** Fix every port's uplink before links change, so moves can be seen (and announced). */
   settleUplinks(): void {
     if (this.dirty) this.refresh();
     for (const vp of this.vports) this.selectUplink(vp);
-    this.wasAlive = this.uplinks.map(alive);
+    this.wasAlive = this.uplinks.map(linkUp);
   }
 
   /**
@@ -650,15 +646,13 @@ export class VSwitch implements Device {
    */
   uplinksChanged(t: number): string[] {
     if (this.dirty) this.refresh();
-    // [L] R5.9, R9.9: beacon probing trusts a link that came back only once it hears the other
-    // uplinks' beacons — a physical port still listening or learning (STP) passes none of them.
-    if (this.beacon !== null) this.uplinks.forEach((u, i) => { if (this.wasAlive[i] === false && alive(u)) this.beacon!.distrust(u); });
-    // The beacon verdict follows link states (R5.9: fewer than two live uplinks → link status only).
-    this.beacon?.update();
-    // R5.6 Net.TeamPolicyUpDelay: a link that came back is used only UP_DELAY_MS later; then
-    // ports fail back to it (R5.11), announcing the move (R5.10).
     this.uplinks.forEach((u, i) => {
-      if (this.wasAlive[i] !== false || !alive(u)) return;
+      if (this.wasAlive[i] !== false || !linkUp(u)) return; // not a link that came back
+      // [L] R5.9, R9.9: beacon probing trusts it only once it hears the other uplinks' beacons — a
+      // physical port still listening or learning (STP) passes none of them.
+      this.beacon?.distrust(u);
+      // R5.6 Net.TeamPolicyUpDelay: it is used only UP_DELAY_MS later; then ports fail back to it
+      // (R5.11), announcing the move (R5.10).
       const until = t + UP_DELAY_MS;
       this.recovering.set(u, until);
       this.fabric.schedule(until, () => {
@@ -669,8 +663,10 @@ export class VSwitch implements Device {
         if (moved.length > 0) this.onUpDelayMoves?.(moved, u, until);
       });
     });
-    for (const [u] of this.recovering) if (!alive(u)) this.recovering.delete(u);
-    this.wasAlive = this.uplinks.map(alive);
+    // The beacon verdict follows link states (R5.9: fewer than two live uplinks → link status only).
+    this.beacon?.update();
+    for (const [u] of this.recovering) if (!linkUp(u)) this.recovering.delete(u);
+    this.wasAlive = this.uplinks.map(linkUp);
     const moved: string[] = [];
     for (const vp of this.vports) {
       const before = vp.selected;
@@ -698,7 +694,7 @@ export class VSwitch implements Device {
       this.fabric.schedule(t + i * 100, () => {
         // Onto a LAG: still on it (frames hash over its members), out of the member first picked.
         const still = vp.selected === uplink || (lag !== undefined && vp.selected !== null && this.lagOfPort.get(vp.selected) === lag);
-        if (still && alive(uplink)) this.fabric.transmit(uplink, frame, vid, this.fabric.now);
+        if (still && linkUp(uplink)) this.fabric.transmit(uplink, frame, vid, this.fabric.now);
       });
     }
   }
@@ -761,7 +757,7 @@ export class VSwitch implements Device {
     let sent = 0;
     for (const name of names) {
       const u = this.uplinkByName.get(name);
-      if (u === undefined || !alive(u)) continue;
+      if (u === undefined || !linkUp(u)) continue;
       if (f.tracer !== null) {
         f.trace(this, u, 'forward', ctx, 'R5.9');
         if (ctx !== 0) f.trace(this, u, 'tag', ctx, 'R3.4');
@@ -846,14 +842,11 @@ const SENT_OUT_LIMIT = 4096;
 const DVFILTER_TABLE_SIZE = 4096;
 
 /** Net.TeamPolicyUpDelay (ms): a recovered uplink waits this long before teaming uses it (R5.6, §10.24). */
-export const UP_DELAY_MS = 100;
+const UP_DELAY_MS = 100;
 
 /** "Around 5 (max. 8) RARP packets for each VM" on failover (R5.10, KB 343401). */
 const RARPS_PER_MOVE = 5;
 
-function alive(u: Port): boolean {
-  return u.up && u.peer !== null && u.peer.up;
-}
 
 /**
  * R5.4: a hash of source and destination IPv4 addresses, per packet; "for non-IP packets, the

@@ -4,7 +4,7 @@
 import * as z from 'zod';
 import { EVC_MODES, GENERATIONS } from './cpu-names.js';
 import { PVLAN_ON_STANDARD_SWITCH } from './sentinels.js';
-import { LAG_ALGORITHMS } from './lacp-names.js';
+import { DEFAULT_LAG_ALGORITHM, LAG_ALGORITHMS } from './lacp-names.js';
 import { parseDurationSeconds, parseFraction, parseMbps, parseMemoryMB, parseMHz } from './units.js';
 
 export { EVC_MODES, GENERATIONS, type EvcMode, type Generation } from './cpu-names.js';
@@ -269,9 +269,11 @@ const physicalSwitch = z.strictObject({
     .meta({ description: 'port name → settings; the key "default" applies to ports created implicitly by connect:' }),
 });
 
+/** An IPv4 multicast group (224.0.0.0/4). */
+const isIpv4Group = (s: string) => IPV4_RE.test(s) && Number(s.split('.')[0]) >= 224 && Number(s.split('.')[0]) <= 239;
+
 /** IPv4 multicast groups (224.0.0.0/4) a guest joins: it sends IGMP for them in labs that snoop or query (igmp-host.ts). */
-const ipv4Groups = z.array(z.string().refine((s) => IPV4_RE.test(s) && Number(s.split('.')[0]) >= 224 && Number(s.split('.')[0]) <= 239,
-  { error: 'expected an IPv4 multicast group (224.0.0.0/4) such as 239.1.1.1' }));
+const ipv4Groups = z.array(z.string().refine(isIpv4Group, { error: 'expected an IPv4 multicast group (224.0.0.0/4) such as 239.1.1.1' }));
 
 const stationNic = z.strictObject({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9._-]*$/).optional(),
@@ -347,8 +349,8 @@ const lag = z.strictObject({
     .meta({ description: 'LAG ports (uplinkNum), 2–32, default 2: at most this many vmnics per host' }),
   mode: z.enum(['active', 'passive'], { error: 'expected active or passive' }).default('passive')
     .meta({ description: 'LACP negotiating mode, default passive (as vSphere: "speak when spoken to"); active sends LACPDUs first' }),
-  loadBalancing: z.enum(LAG_ALGORITHMS, { error: `expected a vSphere LACP load-balancing mode: ${LAG_ALGORITHMS.join(', ')}` }).default('srcDestIpTcpUdpPortVlan')
-    .meta({ description: 'the fields hashed to pick a member per frame (VMwareDvsLacpLoadBalanceAlgorithm), default srcDestIpTcpUdpPortVlan' }),
+  loadBalancing: z.enum(LAG_ALGORITHMS, { error: `expected a vSphere LACP load-balancing mode: ${LAG_ALGORITHMS.join(', ')}` }).default(DEFAULT_LAG_ALGORITHM)
+    .meta({ description: `the fields hashed to pick a member per frame (VMwareDvsLacpLoadBalanceAlgorithm), default ${DEFAULT_LAG_ALGORITHM}` }),
   timeout: z.enum(['slow', 'fast'], { error: 'expected slow or fast' }).default('slow')
     .meta({ description: 'LACP timeout mode (vDS 7.0.0+ for fast): slow (default) LACPDUs every 30 s, fast every 1 s' }),
 });
@@ -438,7 +440,7 @@ const vmNic = z.strictObject({
   macLearn: z.union([z.boolean(), z.enum(['dvfilter', 'learnswitch'])], { error: 'expected true (the dvFilter), dvfilter, learnswitch or false' }).default(false)
     .meta({ description: 'MAC learning on the outer switch for this vNIC: true or dvfilter: the 2014 ESXi MAC Learning dvFilter (spec §4a); learnswitch: the 2017 ESXi Learnswitch fling, distributed port groups only (R4b.1)' }),
   multicast: z.array(z.string().refine(
-    (s) => (IPV4_RE.test(s) && Number(s.split('.')[0]) >= 224 && Number(s.split('.')[0]) <= 239) || (MAC_RE.test(s) && (parseInt(s.slice(0, 2), 16) & 1) === 1 && s.toLowerCase() !== 'ff:ff:ff:ff:ff:ff'),
+    (s) => isIpv4Group(s) || (MAC_RE.test(s) && (parseInt(s.slice(0, 2), 16) & 1) === 1 && s.toLowerCase() !== 'ff:ff:ff:ff:ff:ff'),
     { error: 'expected an IPv4 multicast group (224.0.0.0/4) such as 239.1.1.1, or a multicast MAC such as 01:00:5e:01:01:01' },
   )).default([]).meta({ description: 'multicast groups the guest joins: IPv4 groups (mapped to 01:00:5e + low 23 bits, RFC 1112) or multicast MACs; the vNIC\'s mcastFilter (R1.7, R1.9)' }),
 });

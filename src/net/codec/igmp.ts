@@ -42,11 +42,6 @@ export function isIpv4Multicast(ip: number): boolean {
   return ip >>> 28 === 0xe;
 }
 
-/** 224.0.0.0/24: link-local groups, which snooping switches flood (RFC 4541 §2.1.2). */
-export function isLinkLocalGroup(ip: number): boolean {
-  return ip >>> 8 === 0xe00000;
-}
-
 /** The Ethernet multicast MAC of an IPv4 group: 01:00:5e + its low 23 bits (RFC 1112 §6.4). */
 export function groupMac(group: number): number {
   return 0x01005e000000 + (group & 0x7fffff);
